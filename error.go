@@ -40,11 +40,31 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// ErrorCode returns the code of err if it is, or wraps, an *Error, and
-// InternalException otherwise.
-func ErrorCode(err error) string {
+// APIError is implemented by the errors of packages that this one imports,
+// and that therefore cannot return an *Error, to carry a wire code.
+type APIError interface {
+	error
+	APIError() (code, message string)
+}
+
+// AsError returns err as an *Error if it is, or wraps, one or an APIError.
+func AsError(err error) (*Error, bool) {
 	var e *Error
 	if errors.As(err, &e) {
+		return e, true
+	}
+	var ae APIError
+	if errors.As(err, &ae) {
+		code, msg := ae.APIError()
+		return &Error{Code: code, Message: msg}, true
+	}
+	return nil, false
+}
+
+// ErrorCode returns the code of err if AsError knows it, and
+// InternalException otherwise.
+func ErrorCode(err error) string {
+	if e, ok := AsError(err); ok {
 		return e.Code
 	}
 	return Internal

@@ -47,6 +47,8 @@ type Field struct {
 	// Deprecated is true for members the model marks deprecated; they are
 	// still matched.
 	Deprecated bool
+
+	steps []step // Path split once, filled for the members of Fields
 }
 
 // StringOp is a comparison of a StringFilter or MapFilter.
@@ -82,7 +84,11 @@ type NumberCond struct {
 
 // DateCond is one DateFilter with DateRange already resolved against the
 // query's time, so that it is a closed interval [Start, End] where a nil
-// bound is open.
+// bound is open. Bounds are whole milliseconds, as are the finding's
+// timestamps, and are compared by UnixMilli: a strict bound such as
+// OLDER_THAN's "before now - N days" is stored as the inclusive bound one
+// millisecond earlier, so a store needs only >= and <= on millisecond
+// integers.
 type DateCond struct {
 	Start, End *time.Time
 }
@@ -116,6 +122,21 @@ type Sort struct {
 // then that finding's key, which breaks ties.
 type Cursor struct {
 	Values     []any
+	Account    string
+	ProductARN string
+	ID         string
+}
+
+// Key returns the finding key that the cursor stopped at.
+func (c *Cursor) Key() Key {
+	return Key{Account: c.Account, ProductARN: c.ProductARN, ID: c.ID}
+}
+
+// Key identifies a finding for ordering: it is the last, always ascending,
+// sort key, so that an order is total and keyset pagination never skips or
+// repeats a finding whose sort values tie with another's. It mirrors
+// muster.FindingKey, which this package cannot import.
+type Key struct {
 	Account    string
 	ProductARN string
 	ID         string

@@ -1,0 +1,229 @@
+package asff
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// object is a JSON object split into its members, each value kept as the
+// producer's bytes. Completing and merging findings only touches a few
+// top-level members, so splitting once and splicing raw bytes back is far
+// cheaper than decoding and re-encoding whole findings — this runs for
+// every imported finding.
+type object struct {
+	names []string
+	vals  [][]byte
+}
+
+// splitObject splits raw, which must be a valid JSON object, into members.
+// The values alias raw. It scans bytes rather than decoding because the
+// finding was validated as I-JSON already, and this is on the import path.
+func splitObject(raw []byte) (*object, error) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return nil, errNotObject
+	}
+	o := &object{names: make([]string, 0, 32), vals: make([][]byte, 0, 32)}
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == '}' {
+		return o, nil
+	}
+	for {
+		if i >= len(raw) || raw[i] != '"' {
+			return nil, errNotObject
+		}
+		end, err := skipValue(raw, i)
+		if err != nil {
+			return nil, err
+		}
+		name, err := unquote(raw[i:end])
+		if err != nil {
+			return nil, err
+		}
+		i = skipSpace(raw, end)
+		if i >= len(raw) || raw[i] != ':' {
+			return nil, errNotObject
+		}
+		i = skipSpace(raw, i+1)
+		end, err = skipValue(raw, i)
+		if err != nil {
+			return nil, err
+		}
+		o.names = append(o.names, name)
+		o.vals = append(o.vals, raw[i:end:end])
+		i = skipSpace(raw, end)
+		if i >= len(raw) {
+			return nil, errNotObject
+		}
+		if raw[i] == '}' {
+			break
+		}
+		if raw[i] != ',' {
+			return nil, errNotObject
+		}
+		i = skipSpace(raw, i+1)
+	}
+	if skipSpace(raw, i+1) != len(raw) {
+		return nil, errNotObject
+	}
+	return o, nil
+}
+
+var errNotObject = errors.New("not a valid JSON object")
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just past the JSON value starting at b[i].
+func skipValue(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return 0, errNotObject
+	}
+	switch b[i] {
+	case '"':
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1, nil
+			}
+		}
+		return 0, errNotObject
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end, err := skipValue(b, j)
+				if err != nil {
+					return 0, err
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1, nil
+				}
+			}
+		}
+		return 0, errNotObject
+	default:
+		j := i
+		for j < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[j])) {
+			j++
+		}
+		if j == i {
+			return 0, errNotObject
+		}
+		return j, nil
+	}
+}
+
+// unquote decodes a JSON string literal.
+func unquote(v []byte) (string, error) {
+	if bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1]), nil
+	}
+	tok, err := jsontext.NewDecoder(bytes.NewReader(v)).ReadToken()
+	if err != nil {
+		return "", err
+	}
+	return tok.String(), nil
+}
+
+// member returns the raw value of name, or nil.
+func (o *object) member(name string) []byte {
+	for i, n := range o.names {
+		if n == name {
+			return o.vals[i]
+		}
+	}
+	return nil
+}
+
+func (o *object) has(name string) bool { return o.member(name) != nil }
+
+// str returns member name as a string, or "" when it is absent or not a
+// string.
+func (o *object) str(name string) string {
+	v := o.member(name)
+	if len(v) == 0 || v[0] != '"' {
+		return ""
+	}
+	s, _ := unquote(v)
+	return s
+}
+
+// object returns member name split as an object; an absent member, or one
+// that is not an object, gives an empty one.
+func (o *object) object(name string) *object {
+	v := o.member(name)
+	if len(v) == 0 || v[0] != '{' {
+		return &object{}
+	}
+	sub, err := splitObject(v)
+	if err != nil {
+		return &object{}
+	}
+	return sub
+}
+
+// set replaces or appends member name with the raw value v.
+func (o *object) set(name string, v []byte) {
+	for i, n := range o.names {
+		if n == name {
+			o.vals[i] = v
+			return
+		}
+	}
+	o.names = append(o.names, name)
+	o.vals = append(o.vals, v)
+}
+
+func (o *object) setString(name, s string) {
+	v, _ := jsontext.AppendQuote(nil, s)
+	o.set(name, v)
+}
+
+func (o *object) setObject(name string, sub *object) { o.set(name, sub.bytes()) }
+
+func (o *object) delete(name string) {
+	for i, n := range o.names {
+		if n == name {
+			o.names = append(o.names[:i], o.names[i+1:]...)
+			o.vals = append(o.vals[:i], o.vals[i+1:]...)
+			return
+		}
+	}
+}
+
+func (o *object) len() int { return len(o.names) }
+
+// bytes encodes the object, members in their order.
+func (o *object) bytes() []byte {
+	n := 2
+	for i := range o.names {
+		n += len(o.names[i]) + len(o.vals[i]) + 4
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	for i, name := range o.names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b, _ = jsontext.AppendQuote(b, name)
+		b = append(b, ':')
+		b = append(b, o.vals[i]...)
+	}
+	return append(b, '}')
+}

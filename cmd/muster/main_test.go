@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "muster-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "muster")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic(fmt.Sprintf("go build: %v\n%s", err, out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// serveProcess starts `muster serve` as a child process and waits until it
+// answers /healthz.
+func serveProcess(t *testing.T, addr, data string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	var logs bytes.Buffer
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", addr, "--data", data}, args...)...)
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd, &logs
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not start: %v\n%s", err, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func sdk(addr string) *securityhub.Client {
+	return securityhub.New(securityhub.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String("http://" + addr),
+		Credentials:      credentials.NewStaticCredentialsProvider("111111111111", "x", ""),
+		RetryMaxAttempts: 1,
+		// A client of its own per server process: connections kept alive
+		// to a killed server must not be reused.
+		HTTPClient: &http.Client{Transport: &http.Transport{}},
+	})
+}
+
+func testFinding(id string) types.AwsSecurityFinding {
+	return types.AwsSecurityFinding{
+		SchemaVersion: aws.String("2018-10-08"),
+		Id:            aws.String(id),
+		ProductArn:    aws.String("arn:aws:securityhub:us-east-1:111111111111:product/111111111111/default"),
+		GeneratorId:   aws.String("g"),
+		AwsAccountId:  aws.String("111111111111"),
+		Types:         []string{"Software and Configuration Checks"},
+		CreatedAt:     aws.String("2024-01-01T00:00:00Z"),
+		UpdatedAt:     aws.String("2024-01-01T00:00:00Z"),
+		Severity:      &types.Severity{Label: types.SeverityLabelLow},
+		Title:         aws.String("t"),
+		Description:   aws.String("d"),
+		Resources:     []types.Resource{{Type: aws.String("Other"), Id: aws.String("r")}},
+	}
+}
+
+func countFindings(t *testing.T, c *securityhub.Client) map[string]bool {
+	t.Helper()
+	ids := map[string]bool{}
+	p := securityhub.NewGetFindingsPaginator(c, &securityhub.GetFindingsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range page.Findings {
+			ids[aws.ToString(f.Id)] = true
+		}
+	}
+	return ids
+}
+
+// TestKillNineLosesNothingAcknowledged imports from several clients, kills
+// the server with SIGKILL mid-stream, restarts it on the same data and
+// requires every finding whose import was acknowledged.
+func TestKillNineLosesNothingAcknowledged(t *testing.T) {
+	addr, data := freeAddr(t), t.TempDir()
+	cmd, _ := serveProcess(t, addr, data)
+	c := sdk(addr)
+	if _, err := c.EnableSecurityHub(context.Background(), &securityhub.EnableSecurityHubInput{}); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		acked []string
+		wg    sync.WaitGroup
+	)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := 0; ; b++ {
+				var batch []types.AwsSecurityFinding
+				var ids []string
+				for i := range 50 {
+					id := fmt.Sprintf("w%d-b%d-%d", w, b, i)
+					ids = append(ids, id)
+					batch = append(batch, testFinding(id))
+				}
+				out, err := c.BatchImportFindings(context.Background(), &securityhub.BatchImportFindingsInput{Findings: batch})
+				if err != nil {
+					return // the server is gone
+				}
+				if aws.ToInt32(out.SuccessCount) != 50 {
+					t.Errorf("import: %+v", out)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, ids...)
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	cmd.Wait()
+	if len(acked) == 0 {
+		t.Fatal("nothing was acknowledged before the kill")
+	}
+
+	_, logs2 := serveProcess(t, addr, data)
+	defer func() { t.Log(logs2.String()) }()
+	stored := countFindings(t, sdk(addr))
+	for _, id := range acked {
+		if !stored[id] {
+			t.Fatalf("acknowledged finding %s lost after kill -9 (%d acked, %d stored)", id, len(acked), len(stored))
+		}
+	}
+	t.Logf("%d acknowledged findings all present after kill -9", len(acked))
+}
+
+// TestSIGTERMDrainsAndCloses stops the server with SIGTERM while requests
+// are in flight: it exits cleanly, in-flight requests complete, and the data
+// is there after a restart.
+func TestSIGTERMDrainsAndCloses(t *testing.T) {
+	addr, data := freeAddr(t), t.TempDir()
+	cmd, logs := serveProcess(t, addr, data, "--log-format", "json")
+	c := sdk(addr)
+	if _, err := c.EnableSecurityHub(context.Background(), &securityhub.EnableSecurityHubInput{}); err != nil {
+		t.Fatal(err)
+	}
+	var batch []types.AwsSecurityFinding
+	for i := range 100 {
+		batch = append(batch, testFinding(fmt.Sprint("term-", i)))
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.BatchImportFindings(context.Background(), &securityhub.BatchImportFindingsInput{Findings: batch})
+		done <- err
+	}()
+	time.Sleep(5 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	importErr := <-done
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
+	}
+	if !strings.Contains(logs.String(), `"msg":"shutting down: draining requests"`) {
+		t.Errorf("no structured shutdown log:\n%s", logs.String())
+	}
+	serveProcess(t, addr, data)
+	stored := countFindings(t, sdk(addr))
+	if importErr == nil && len(stored) != 100 {
+		t.Fatalf("acknowledged import of 100 but %d stored", len(stored))
+	}
+	if importErr != nil && len(stored) != 0 && len(stored) != 100 {
+		t.Fatalf("half-written import: %d stored", len(stored))
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	out, err := exec.Command(binary, "version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "muster ") {
+		t.Fatalf("version: %v %s", err, out)
+	}
+	out, err = exec.Command(binary, "nonsense").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "unknown command") {
+		t.Fatalf("unknown command: %v %s", err, out)
+	}
+	cfg := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(cfg, []byte("accounts:\n  \"12345\":\n    users: {}\n"), 0o644)
+	out, err = exec.Command(binary, "serve", "--addr", freeAddr(t), "--data", t.TempDir(), "--config", cfg).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "bad.yaml:2") || !strings.Contains(string(out), "12 digits") {
+		t.Fatalf("bad config: %v %s", err, out)
+	}
+}

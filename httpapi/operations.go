@@ -1,0 +1,70 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/muster-hub/muster"
+	"github.com/muster-hub/muster/hub"
+)
+
+// operations returns the handlers of the operations Muster implements; the
+// model's other operations answer NotImplementedException.
+func (s *Server) operations() map[string]handler {
+	svc := s.service
+	return map[string]handler{
+		"EnableSecurityHub": decoded(func(ctx context.Context, c hub.Caller, in hub.EnableInput) (any, error) {
+			return nil, svc.EnableSecurityHub(ctx, c, in)
+		}),
+		"DisableSecurityHub": func(ctx context.Context, c hub.Caller, _ jsontext.Value) (any, error) {
+			return nil, svc.DisableSecurityHub(ctx, c)
+		},
+		"DescribeHub": decoded(func(ctx context.Context, c hub.Caller, in struct{ HubArn string }) (any, error) {
+			return svc.DescribeHub(ctx, c, in.HubArn)
+		}),
+		"UpdateSecurityHubConfiguration": decoded(func(ctx context.Context, c hub.Caller, in hub.UpdateHubInput) (any, error) {
+			return nil, svc.UpdateSecurityHubConfiguration(ctx, c, in)
+		}),
+		"TagResource": decoded(func(ctx context.Context, c hub.Caller, in struct {
+			ResourceArn string
+			Tags        map[string]string
+		}) (any, error) {
+			return nil, svc.TagResource(ctx, c, in.ResourceArn, in.Tags)
+		}),
+		"UntagResource": decoded(func(ctx context.Context, c hub.Caller, in struct {
+			ResourceArn string
+			TagKeys     []string
+		}) (any, error) {
+			return nil, svc.UntagResource(ctx, c, in.ResourceArn, in.TagKeys)
+		}),
+		"ListTagsForResource": decoded(func(ctx context.Context, c hub.Caller, in struct{ ResourceArn string }) (any, error) {
+			tags, err := svc.ListTagsForResource(ctx, c, in.ResourceArn)
+			if err != nil {
+				return nil, err
+			}
+			return struct{ Tags map[string]string }{tags}, nil
+		}),
+		"BatchImportFindings": decoded(func(ctx context.Context, c hub.Caller, in struct{ Findings []jsontext.Value }) (any, error) {
+			return svc.BatchImportFindings(ctx, c, in.Findings)
+		}),
+		"GetFindings": decoded(func(ctx context.Context, c hub.Caller, in hub.GetFindingsInput) (any, error) {
+			return svc.GetFindings(ctx, c, in)
+		}),
+	}
+}
+
+// decoded adapts a handler of a typed input: the bound JSON input decodes
+// into In, matching member names exactly as the model spells them.
+func decoded[In any](f func(ctx context.Context, c hub.Caller, in In) (any, error)) handler {
+	return func(ctx context.Context, c hub.Caller, raw jsontext.Value) (any, error) {
+		var in In
+		if len(raw) > 0 {
+			if err := json.Unmarshal(raw, &in); err != nil {
+				return nil, muster.Errorf(muster.InvalidInput, "Invalid input: %s", jsonError(err))
+			}
+		}
+		return f(ctx, c, in)
+	}
+}

@@ -1,0 +1,247 @@
+// Package httpapi serves the Security Hub REST-JSON protocol over HTTP: it
+// routes requests by the API model, verifies their SigV4 signatures, binds
+// and validates their input against the model, calls the hub service and
+// writes its answers and errors in the shapes the AWS SDKs parse.
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/muster-hub/muster"
+	"github.com/muster-hub/muster/hub"
+	"github.com/muster-hub/muster/model"
+	"github.com/muster-hub/muster/sigv4"
+)
+
+// MaxBodySize is the largest request body accepted: AWS refuses
+// BatchImportFindings requests over 6 MB.
+const MaxBodySize = 6 << 20
+
+// Identifier maps a verified signature to the calling principal.
+type Identifier func(id *sigv4.Identity) (hub.Caller, error)
+
+// Server is the HTTP face of a hub Service.
+type Server struct {
+	service  *hub.Service
+	verifier *sigv4.Verifier
+	identify Identifier
+	logger   *slog.Logger
+	metrics  *Metrics
+	router   *router
+	handlers map[string]handler
+}
+
+// handler runs one operation with its bound and validated input and
+// returns the value to encode as the response body.
+type handler func(ctx context.Context, c hub.Caller, in jsontext.Value) (any, error)
+
+// New returns a Server. metrics may be nil.
+func New(service *hub.Service, verifier *sigv4.Verifier, identify Identifier, logger *slog.Logger, metrics *Metrics) *Server {
+	s := &Server{
+		service:  service,
+		verifier: verifier,
+		identify: identify,
+		logger:   logger,
+		metrics:  metrics,
+		router:   newRouter(model.Operations()),
+	}
+	s.handlers = s.operations()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := requestID()
+	w.Header().Set("x-amzn-RequestId", id)
+
+	if r.Method == http.MethodGet {
+		switch r.URL.Path {
+		case "/healthz":
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, "ok\n")
+			return
+		case "/metrics":
+			if s.metrics != nil {
+				promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+				return
+			}
+		}
+	}
+
+	opName := "unknown"
+	code := "200"
+	defer func() {
+		s.metrics.observe(opName, code, time.Since(start))
+	}()
+	fail := func(err error) {
+		code = s.writeError(w, r, id, opName, err)
+	}
+	defer func() {
+		// A bug must cost one request an InternalException, not the
+		// connection.
+		if p := recover(); p != nil {
+			fail(fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
+		}
+	}()
+
+	op, labels, pathKnown := s.router.match(r.Method, r.URL.EscapedPath())
+	if op == nil {
+		if pathKnown {
+			fail(muster.Errorf(muster.UnknownOperation, "No operation accepts %s on %s", r.Method, r.URL.EscapedPath()))
+		} else {
+			fail(muster.Errorf(muster.UnknownOperation, "No operation matches %s %s", r.Method, r.URL.EscapedPath()))
+		}
+		return
+	}
+	opName = op.Name
+
+	if r.ContentLength > MaxBodySize {
+		fail(muster.Errorf(muster.RequestEntityTooLarge, "Request body of %d bytes exceeds the limit of 6 MB", r.ContentLength))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
+	if err != nil {
+		fail(muster.Errorf(muster.InvalidInput, "Reading the request body: %v", err))
+		return
+	}
+	if len(body) > MaxBodySize {
+		fail(muster.Errorf(muster.RequestEntityTooLarge, "Request body exceeds the limit of 6 MB"))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
+	ident, err := s.verifier.Verify(r, body)
+	if err != nil {
+		fail(err)
+		return
+	}
+	caller, err := s.identify(ident)
+	if err != nil {
+		fail(err)
+		return
+	}
+
+	h, ok := s.handlers[op.Name]
+	if !ok {
+		fail(muster.Errorf(muster.NotImplemented, "Muster does not implement %s yet", op.Name))
+		return
+	}
+	in, err := s.input(op, r, labels, body)
+	if err != nil {
+		fail(err)
+		return
+	}
+	out, err := h(r.Context(), caller, in)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if out == nil {
+		out = struct{}{}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		fail(err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+// input binds and validates the operation's input. BatchImportFindings
+// validates only the request's frame here: each finding is checked on its
+// own by the service, so that one bad finding does not fail the others.
+func (s *Server) input(op *model.Operation, r *http.Request, labels map[string]string, body []byte) (jsontext.Value, error) {
+	if op.Name == "BatchImportFindings" {
+		if err := checkJSON(body); err != nil {
+			return nil, muster.Errorf(muster.InvalidInput, "The request body is not valid JSON: %s", jsonError(err))
+		}
+		return body, nil
+	}
+	in, err := bind(op, r, labels, body)
+	if err != nil {
+		return nil, err
+	}
+	if op.Input >= 0 {
+		if err := model.Validate(model.ShapeAt(op.Input), in); err != nil {
+			return nil, muster.Errorf(muster.InvalidInput, "Invalid input: %v", err)
+		}
+	}
+	return in, nil
+}
+
+// statuses are the HTTP statuses of error codes the model does not declare.
+var statuses = map[string]int{
+	muster.InvalidSignature:      http.StatusForbidden,
+	muster.UnrecognizedClient:    http.StatusForbidden,
+	muster.MissingAuthentication: http.StatusForbidden,
+	muster.ExpiredToken:          http.StatusForbidden,
+	muster.IncompleteSignature:   http.StatusForbidden,
+	muster.RequestEntityTooLarge: http.StatusRequestEntityTooLarge,
+	muster.NotImplemented:        http.StatusNotImplemented,
+	muster.UnknownOperation:      http.StatusNotFound,
+}
+
+// writeError writes err in the AWS REST-JSON error shape: the code in the
+// x-amzn-ErrorType header and in the body's Code, which must agree because
+// aws-sdk-go-v2 reads the header and then lets the body override it.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, requestID, op string, err error) string {
+	e, ok := muster.AsError(err)
+	if !ok {
+		s.logger.Error("internal error", "operation", op, "request_id", requestID, "error", err)
+		e = &muster.Error{Code: muster.Internal, Message: "Internal service error (request " + requestID + ")"}
+	}
+	status, ok := statuses[e.Code]
+	if !ok {
+		status = http.StatusBadRequest
+		if sh := model.Lookup(e.Code); sh != nil && sh.Exception {
+			status = sh.HTTPStatus
+		}
+	}
+	if status >= 500 && e.Code != muster.Internal {
+		s.logger.Warn("request failed", "operation", op, "request_id", requestID, "code", e.Code, "message", e.Message)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("x-amzn-ErrorType", e.Code)
+	w.WriteHeader(status)
+	b, _ := json.Marshal(map[string]string{"Code": e.Code, "Message": e.Message})
+	w.Write(b)
+	return e.Code
+}
+
+func requestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// checkJSON reports why body is not one I-JSON value (RFC 7493: no
+// duplicate member names, valid UTF-8), which jsontext enforces by default.
+func checkJSON(body []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.ReadValue(); err != nil {
+		return err
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return errors.New("unexpected data after the top-level value")
+	}
+	return nil
+}

@@ -1,0 +1,269 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/muster-hub/muster"
+	"github.com/muster-hub/muster/asff"
+	"github.com/muster-hub/muster/filter"
+)
+
+// MaxImportFindings is the most findings one BatchImportFindings call takes.
+const MaxImportFindings = 100
+
+// ImportFailure is one entry of BatchImportFindings' FailedFindings.
+type ImportFailure struct {
+	Id           string
+	ErrorCode    string
+	ErrorMessage string
+}
+
+// ImportOutput is the output of BatchImportFindings.
+type ImportOutput struct {
+	FailedCount    int
+	SuccessCount   int
+	FailedFindings []ImportFailure
+}
+
+// Error codes of FailedFindings entries.
+const (
+	failInvalidInput  = "InvalidInput"
+	failInvalidAccess = "InvalidAccess"
+)
+
+// BatchImportFindings validates each finding on its own and stores the
+// valid ones; invalid findings come back in FailedFindings. Only problems
+// of the whole request — too many findings, the caller without a hub, a
+// ProductArn for another region, an unauthorized product — fail the call.
+func (s *Service) BatchImportFindings(ctx context.Context, c Caller, findings []jsontext.Value) (*ImportOutput, error) {
+	if len(findings) == 0 {
+		return nil, muster.Errorf(muster.InvalidInput, "Findings must contain at least 1 finding")
+	}
+	if len(findings) > MaxImportFindings {
+		return nil, muster.Errorf(muster.InvalidInput, "Findings must contain at most %d findings; the request has %d", MaxImportFindings, len(findings))
+	}
+	if _, err := s.hub(ctx, c); err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC()
+	out := &ImportOutput{FailedFindings: []ImportFailure{}}
+	fail := func(raw []byte, code, msg string) {
+		out.FailedFindings = append(out.FailedFindings, ImportFailure{Id: asff.FindingID(raw), ErrorCode: code, ErrorMessage: msg})
+	}
+	hubs := map[string]bool{c.Account: true}
+	batch := make([]*muster.Finding, 0, len(findings))
+	for _, raw := range findings {
+		if err := asff.Check(raw); err != nil {
+			fail(raw, failInvalidInput, err.Error())
+			continue
+		}
+		var err error
+		var head struct{ Id, ProductArn, AwsAccountId string }
+		head.Id, head.ProductArn, head.AwsAccountId, err = asff.Head(raw)
+		if err != nil {
+			fail(raw, failInvalidInput, err.Error())
+			continue
+		}
+		arn, err := asff.ParseProductARN(head.ProductArn)
+		if err != nil {
+			fail(raw, failInvalidInput, err.Error())
+			continue
+		}
+		if arn.Region != c.Region {
+			return nil, muster.Errorf(muster.InvalidInput, "ProductArn %s is for region %q but the request is for %s: a product's findings are imported in the region of its ARN", head.ProductArn, arn.Region, c.Region)
+		}
+		if err := s.auth.AuthorizeImport(ctx, c, head.ProductArn, head.AwsAccountId); err != nil {
+			return nil, err
+		}
+		enabled, ok := hubs[head.AwsAccountId]
+		if !ok {
+			_, err := s.store.GetHub(ctx, muster.Scope{Account: head.AwsAccountId, Region: c.Region})
+			enabled = err == nil
+			if err != nil && muster.ErrorCode(err) != muster.InvalidAccess {
+				return nil, err
+			}
+			hubs[head.AwsAccountId] = enabled
+		}
+		if !enabled {
+			fail(raw, failInvalidAccess, fmt.Sprintf("Account %s is not subscribed to AWS Security Hub", head.AwsAccountId))
+			continue
+		}
+		doc, err := asff.Complete(raw, c.Region, product(arn, head.AwsAccountId), now)
+		if err != nil {
+			fail(raw, failInvalidInput, err.Error())
+			continue
+		}
+		fields, err := asff.Fields(doc)
+		if err != nil {
+			return nil, err
+		}
+		batch = append(batch, &muster.Finding{
+			Region:      c.Region,
+			FindingKey:  muster.FindingKey{Account: head.AwsAccountId, ProductARN: head.ProductArn, ID: head.Id},
+			Doc:         doc,
+			Fields:      fields,
+			ProcessedAt: now,
+		})
+	}
+	if len(batch) > 0 {
+		if _, err := s.store.UpsertFindings(ctx, batch, mergeImport); err != nil {
+			return nil, err
+		}
+	}
+	out.FailedCount = len(out.FailedFindings)
+	out.SuccessCount = len(findings) - out.FailedCount
+	return out, nil
+}
+
+// mergeImport is the MergeFunc of BatchImportFindings: a new key is stored
+// as it came, an existing one through asff.Merge's ownership rules, and a
+// stale update is dropped (AWS counts it as a success but keeps the newer
+// finding).
+func mergeImport(stored, incoming *muster.Finding) (*muster.Finding, error) {
+	if stored == nil {
+		return incoming, nil
+	}
+	doc, err := asff.Merge(stored.Doc, incoming.Doc)
+	if errors.Is(err, asff.ErrStale) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	fields, err := asff.Fields(doc)
+	if err != nil {
+		return nil, err
+	}
+	f := *incoming
+	f.Doc, f.Fields = doc, fields
+	return &f, nil
+}
+
+// product returns the catalog entry of a ProductArn. The partners issue
+// replaces this with the product catalog; until then an account's default
+// product is known and any other product is named by its ARN.
+func product(arn asff.ProductARN, account string) asff.Product {
+	if arn.Product == "default" && arn.Company == account {
+		return asff.DefaultProduct
+	}
+	return asff.Product{Name: arn.Product, Company: arn.Company}
+}
+
+// SortCriterion is one element of GetFindings' SortCriteria.
+type SortCriterion struct {
+	Field     string
+	SortOrder string
+}
+
+// GetFindingsInput is the input of GetFindings.
+type GetFindingsInput struct {
+	Filters      jsontext.Value
+	SortCriteria []SortCriterion
+	MaxResults   int
+	NextToken    string
+}
+
+// GetFindingsOutput is the output of GetFindings.
+type GetFindingsOutput struct {
+	Findings  []jsontext.Value
+	NextToken string `json:",omitempty"`
+}
+
+// defaultMaxResults is the page size when MaxResults is absent: the
+// largest page AWS allows.
+const defaultMaxResults = 100
+
+// GetFindings returns one page of the caller's findings that match the
+// filters, in the order of the sort criteria.
+func (s *Service) GetFindings(ctx context.Context, c Caller, in GetFindingsInput) (*GetFindingsOutput, error) {
+	if _, err := s.hub(ctx, c); err != nil {
+		return nil, err
+	}
+	limit := in.MaxResults
+	if limit == 0 {
+		limit = defaultMaxResults
+	}
+	if limit < 1 || limit > 100 {
+		return nil, muster.Errorf(muster.InvalidInput, "MaxResults must be between 1 and 100")
+	}
+	binding := queryBinding(in.Filters, in.SortCriteria)
+	now := s.Now().UTC()
+	var after *filter.Cursor
+	if in.NextToken != "" {
+		t, err := s.tokens.decode(in.NextToken)
+		if err != nil {
+			return nil, err
+		}
+		if t.Account != c.Account || t.Region != c.Region || t.Binding != binding {
+			return nil, muster.Errorf(muster.InvalidInput, "The NextToken is not valid for this request: it was issued for other filters, sort criteria, account or region")
+		}
+		now, after = t.now(), &t.Cursor
+	}
+	filters := &filter.Filters{}
+	if len(in.Filters) > 0 {
+		f, err := filter.Parse(in.Filters, now)
+		if err != nil {
+			return nil, err
+		}
+		filters = f
+	}
+	sorts, err := sortCriteria(in.SortCriteria)
+	if err != nil {
+		return nil, err
+	}
+	found, err := s.store.QueryFindings(ctx, muster.FindingQuery{
+		Region:   c.Region,
+		Accounts: []string{c.Account},
+		Filter:   filters,
+		Sort:     sorts,
+		After:    after,
+		Limit:    limit + 1,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &GetFindingsOutput{Findings: make([]jsontext.Value, 0, min(len(found), limit))}
+	for i, f := range found {
+		if i == limit {
+			last := found[limit-1]
+			fields := last.Fields
+			if fields == nil {
+				if fields, err = asff.Fields(last.Doc); err != nil {
+					return nil, err
+				}
+			}
+			out.NextToken, err = s.tokens.encode(token{
+				Account: c.Account,
+				Region:  c.Region,
+				Binding: binding,
+				NowMS:   now.UnixMilli(),
+				Cursor: filter.Cursor{
+					Values:     filter.SortValues(sorts, fields),
+					Account:    last.Account,
+					ProductARN: last.ProductARN,
+					ID:         last.ID,
+				},
+			})
+			if err != nil {
+				return nil, err
+			}
+			break
+		}
+		out.Findings = append(out.Findings, f.Doc)
+	}
+	return out, nil
+}
+
+// sortCriteria parses SortCriteria; no criteria sorts by UpdatedAt,
+// newest first.
+func sortCriteria(in []SortCriterion) ([]filter.Sort, error) {
+	crit := make([]filter.SortCriterion, len(in))
+	for i, c := range in {
+		crit[i] = filter.SortCriterion{Field: c.Field, SortOrder: c.SortOrder}
+	}
+	return filter.ParseSort(crit)
+}

@@ -1,0 +1,79 @@
+package hub
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/muster-hub/muster"
+	"github.com/muster-hub/muster/filter"
+)
+
+// token is what a NextToken carries: where the listing stopped, and what it
+// is bound to. It is bound to the account and region, so that it cannot be
+// replayed by another caller, and to the request's filters and sort, so
+// that changing them between pages is an error rather than a silent jump
+// (AWS behaves the same way). It also carries the time the first page was
+// evaluated at, so a DateRange filter means the same on every page.
+type token struct {
+	Account string        `json:"a"`
+	Region  string        `json:"r"`
+	Binding string        `json:"b"`
+	NowMS   int64         `json:"n"`
+	Cursor  filter.Cursor `json:"c"`
+}
+
+func (t token) now() time.Time { return time.UnixMilli(t.NowMS).UTC() }
+
+// tokenCodec seals tokens with an HMAC so that clients cannot forge a
+// cursor into another account's findings.
+type tokenCodec struct{ key []byte }
+
+func (c tokenCodec) encode(t token) (string, error) {
+	payload, err := json.Marshal(t)
+	if err != nil {
+		return "", err
+	}
+	mac := hmac.New(sha256.New, c.key)
+	mac.Write(payload)
+	return base64.RawURLEncoding.EncodeToString(append(mac.Sum(nil), payload...)), nil
+}
+
+func (c tokenCodec) decode(s string) (*token, error) {
+	invalid := muster.Errorf(muster.InvalidInput, "The NextToken is not valid")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < sha256.Size {
+		return nil, invalid
+	}
+	sum, payload := b[:sha256.Size], b[sha256.Size:]
+	mac := hmac.New(sha256.New, c.key)
+	mac.Write(payload)
+	if !hmac.Equal(sum, mac.Sum(nil)) {
+		return nil, invalid
+	}
+	var t token
+	if err := json.Unmarshal(payload, &t); err != nil {
+		return nil, invalid
+	}
+	return &t, nil
+}
+
+// queryBinding is a digest of what a NextToken must be used with.
+func queryBinding(filters jsontext.Value, sorts []SortCriterion) string {
+	h := sha256.New()
+	canon := filters.Clone()
+	if len(canon) > 0 {
+		_ = canon.Canonicalize()
+	}
+	h.Write(canon)
+	s, _ := json.Marshal(sorts)
+	h.Write(s)
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

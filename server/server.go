@@ -1,0 +1,208 @@
+// Package server assembles a running Muster — the store, the hub service,
+// SigV4 verification and the HTTP API — from its options. `muster serve`
+// runs one, and tests start one on a random port to drive it with real
+// clients.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/muster-hub/muster"
+	"github.com/muster-hub/muster/config"
+	"github.com/muster-hub/muster/httpapi"
+	"github.com/muster-hub/muster/hub"
+	"github.com/muster-hub/muster/sigv4"
+	"github.com/muster-hub/muster/sqlite"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Addr is the listen address; "127.0.0.1:0" picks a free port.
+	Addr string
+	// DataDir holds the SQLite database and the pagination token key.
+	DataDir string
+	// Config is the parsed configuration file; nil runs in open mode.
+	Config *config.Config
+	Logger *slog.Logger
+	// Now replaces the clock, for tests.
+	Now func() time.Time
+}
+
+// Server is a running Muster.
+type Server struct {
+	Service *hub.Service
+	Store   muster.Store
+
+	opts     Options
+	listener net.Listener
+	http     *http.Server
+	done     chan error
+}
+
+// DefaultAccount is the account of open-mode callers whose access key id is
+// not itself an account id.
+const DefaultAccount = "123456789012"
+
+var digits12 = regexp.MustCompile(`^\d{12}$`)
+
+// Open opens the store and prepares the server; Start begins serving.
+func Open(o Options) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	key, err := tokenKey(filepath.Join(o.DataDir, "token.key"))
+	if err != nil {
+		return nil, err
+	}
+	store, err := sqlite.Open(filepath.Join(o.DataDir, "muster.db"))
+	if err != nil {
+		return nil, err
+	}
+	var auth hub.Authorizer = hub.OpenAuthorizer{}
+	if o.Config != nil {
+		auth = hub.AccountAuthorizer{}
+	}
+	svc := hub.New(store, auth, key)
+	svc.Now = o.Now
+
+	verifier := &sigv4.Verifier{Service: "securityhub", Now: o.Now}
+	identify := openIdentity
+	if c := o.Config; c != nil {
+		verifier.Secret = func(id, _ string) (string, error) {
+			k, err := c.Key(id)
+			if err != nil {
+				return "", muster.Errorf(muster.UnrecognizedClient, "The security token included in the request is invalid.")
+			}
+			return k.Secret, nil
+		}
+		identify = func(id *sigv4.Identity) (hub.Caller, error) {
+			k, err := c.Key(id.AccessKeyID)
+			if err != nil {
+				return hub.Caller{}, muster.Errorf(muster.UnrecognizedClient, "The security token included in the request is invalid.")
+			}
+			return hub.Caller{Account: k.Account, ARN: k.ARN(), Region: id.Region}, nil
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(findingsGauge(store))
+	api := httpapi.New(svc, verifier, identify, o.Logger, httpapi.NewMetrics(reg))
+
+	s := &Server{Service: svc, Store: store, opts: o}
+	s.http = &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// openIdentity names open-mode callers: an access key id of 12 digits is
+// the caller's account, so tests can act as several accounts without a
+// config; any other key is DefaultAccount.
+func openIdentity(id *sigv4.Identity) (hub.Caller, error) {
+	account := DefaultAccount
+	if digits12.MatchString(id.AccessKeyID) {
+		account = id.AccessKeyID
+	}
+	return hub.Caller{Account: account, ARN: "arn:aws:iam::" + account + ":root", Region: id.Region}, nil
+}
+
+// Start listens on the configured address and serves in the background.
+func (s *Server) Start() error {
+	l, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return err
+	}
+	s.listener = l
+	s.done = make(chan error, 1)
+	go func() { s.done <- s.http.Serve(l) }()
+	s.opts.Logger.Info("muster listening", "addr", l.Addr().String(), "data", s.opts.DataDir, "open_mode", s.opts.Config == nil)
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// URL is the endpoint URL clients use.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Close stops accepting requests, waits for those in flight up to ctx's
+// deadline, then closes the store so that its files are left clean.
+func (s *Server) Close(ctx context.Context) error {
+	var errs []error
+	if s.listener != nil {
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := <-s.done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.Store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// tokenKey returns the key that signs pagination tokens, created on first
+// use and kept in the data directory so tokens survive a restart.
+func tokenKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	b = make([]byte, 32)
+	rand.Read(b)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("writing token key: %w", err)
+	}
+	return b, nil
+}
+
+// findingsGauge reports how many findings are stored, counted at most
+// every few seconds because a count walks an index.
+func findingsGauge(store muster.Store) prometheus.Collector {
+	var (
+		mu    sync.Mutex
+		last  time.Time
+		count float64
+	)
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "muster_findings_stored",
+		Help: "Findings held in the store.",
+	}, func() float64 {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(last) > 5*time.Second {
+			if n, err := store.CountFindings(context.Background()); err == nil {
+				count, last = float64(n), time.Now()
+			}
+		}
+		return count
+	})
+}

@@ -1,0 +1,118 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/muster-hub/muster"
+)
+
+func notSubscribed(account string) error {
+	return muster.Errorf(muster.InvalidAccess, "Account %s is not subscribed to AWS Security Hub", account)
+}
+
+// GetHub reads the hub from the read pool.
+func (db *DB) GetHub(ctx context.Context, scope muster.Scope) (*muster.Hub, error) {
+	var (
+		at   int64
+		auto bool
+		gen  string
+		tags string
+	)
+	err := db.rdb.QueryRowContext(ctx, `SELECT subscribed_at, auto_enable_controls, control_finding_generator, tags
+		FROM hubs WHERE account = ? AND region = ?`, scope.Account, scope.Region).Scan(&at, &auto, &gen, &tags)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notSubscribed(scope.Account)
+	}
+	if err != nil {
+		return nil, err
+	}
+	h := &muster.Hub{
+		Scope:                   scope,
+		SubscribedAt:            time.Unix(0, at).UTC(),
+		AutoEnableControls:      auto,
+		ControlFindingGenerator: gen,
+	}
+	if err := json.Unmarshal([]byte(tags), &h.Tags); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// CreateHub goes through the writer like every write, so that it never
+// waits for a lock.
+func (db *DB) CreateHub(ctx context.Context, hub *muster.Hub) error {
+	tags, err := hubTags(hub)
+	if err != nil {
+		return err
+	}
+	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
+		res, err := c.ExecContext(ctx, `INSERT INTO hubs (account, region, subscribed_at, auto_enable_controls, control_finding_generator, tags)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			hub.Account, hub.Region, hub.SubscribedAt.UnixNano(), hub.AutoEnableControls, hub.ControlFindingGenerator, tags)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return muster.Errorf(muster.ResourceConflict, "Account is already subscribed to Security Hub")
+		}
+		return nil
+	}))
+}
+
+// UpdateHub fails like GetHub when the scope has no hub.
+func (db *DB) UpdateHub(ctx context.Context, hub *muster.Hub) error {
+	tags, err := hubTags(hub)
+	if err != nil {
+		return err
+	}
+	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
+		res, err := c.ExecContext(ctx, `UPDATE hubs SET subscribed_at = ?, auto_enable_controls = ?, control_finding_generator = ?, tags = ?
+			WHERE account = ? AND region = ?`,
+			hub.SubscribedAt.UnixNano(), hub.AutoEnableControls, hub.ControlFindingGenerator, tags, hub.Account, hub.Region)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notSubscribed(hub.Account)
+		}
+		return nil
+	}))
+}
+
+// DeleteHub fails like GetHub when the scope has no hub.
+func (db *DB) DeleteHub(ctx context.Context, scope muster.Scope) error {
+	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
+		res, err := c.ExecContext(ctx, `DELETE FROM hubs WHERE account = ? AND region = ?`, scope.Account, scope.Region)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notSubscribed(scope.Account)
+		}
+		return nil
+	}))
+}
+
+func hubTags(h *muster.Hub) (string, error) {
+	tags := h.Tags
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	b, err := json.Marshal(tags)
+	return string(b), err
+}
+
+// single marks the errors of a write that is one statement as clean: SQLite
+// undoes a failed statement, so the group's transaction can go on.
+func single(fn func(context.Context, *sql.Conn) error) func(context.Context, *sql.Conn) error {
+	return func(ctx context.Context, c *sql.Conn) error {
+		if err := fn(ctx, c); err != nil {
+			return cleanError{err}
+		}
+		return nil
+	}
+}

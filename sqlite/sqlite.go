@@ -1,0 +1,317 @@
+// Package sqlite is Muster's embedded default store: one SQLite file, written
+// by one goroutine, read by a small pool of connections. It uses the pure-Go
+// driver modernc.org/sqlite so that Muster stays one static binary.
+//
+// The layout follows measurements (docs and the research notes): a narrow
+// findings table holding the key and the few columns the hot GetFindings
+// filters and the default sort need, a separate docs table with the JSON
+// document, and an attrs side table with one row per value of the
+// multi-valued attributes that filters look up by value (Resources[].Id and
+// Resources[].Type). Every other filter is compiled to SQLite's JSON
+// functions over the document.
+//
+// # Durability
+//
+// The database runs in WAL mode with synchronous=NORMAL. A transaction is
+// committed when its frames, including the commit frame, have been written to
+// the WAL file with write(2); NORMAL skips the fsync at commit and syncs only
+// at checkpoints. Written pages are in the operating system's page cache,
+// which survives the death of the process, so a commit that has returned
+// survives kill -9, an OOM kill or a panic. Only a crash of the operating
+// system or a power loss can undo the last transactions, and even then the
+// database stays consistent. That is Muster's promise: UpsertFindings returns
+// only after COMMIT, so a finding BatchImportFindings acknowledged is not lost
+// when the server process is killed right after. Use WithSynchronousFull for
+// the stronger promise against power loss, at the cost of an fsync per group
+// commit.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/muster-hub/muster"
+	"modernc.org/sqlite"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a muster.Store in one SQLite file.
+type DB struct {
+	path string
+	cfg  config
+
+	rdb *sql.DB // read-only pool
+	wdb *sql.DB // the writer's single connection
+	cdb *sql.DB // the checkpointer's connection
+
+	w *writer
+
+	scopeMu sync.RWMutex
+	scopes  map[scopeKey]int64 // (region, account) -> sid, committed rows only
+}
+
+var _ muster.Store = (*DB)(nil)
+
+type scopeKey struct{ region, account string }
+
+type config struct {
+	busyTimeout  time.Duration
+	cacheKiB     int
+	mmapBytes    int64
+	readConns    int
+	maxBatch     int
+	syncFull     bool
+	analyzeEvery int
+}
+
+// Option changes how Open sets up the database.
+type Option func(*config)
+
+// WithBusyTimeout sets how long a connection waits for a lock held by another
+// process (a backup tool, the sqlite3 shell) before failing. Within one DB
+// there is a single writer, so it matters only across processes.
+func WithBusyTimeout(d time.Duration) Option { return func(c *config) { c.busyTimeout = d } }
+
+// WithCacheSize sets SQLite's page cache per connection in KiB. The writer
+// benefits most: index pages that stay cached make upserts cheaper.
+func WithCacheSize(kib int) Option { return func(c *config) { c.cacheKiB = kib } }
+
+// WithMmapSize sets how much of the file readers map into memory; mapped
+// reads skip a copy per page. 0 turns it off.
+func WithMmapSize(bytes int64) Option { return func(c *config) { c.mmapBytes = bytes } }
+
+// WithReadConns sets the size of the read pool, that is how many queries run
+// at once. Writes never wait for reads in WAL mode.
+func WithReadConns(n int) Option { return func(c *config) { c.readConns = n } }
+
+// WithMaxBatch sets how many findings the writer puts into one group commit
+// at most. Larger groups amortize the commit and the index page writes;
+// smaller ones bound the latency a caller waits behind others.
+func WithMaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
+
+// WithSynchronousFull makes every commit fsync the WAL, so that acknowledged
+// findings survive power loss as well as a killed process.
+func WithSynchronousFull() Option { return func(c *config) { c.syncFull = true } }
+
+// Open opens or creates the database at path (its directory must exist),
+// applies the embedded migrations and starts the writer. The caller must
+// Close it to stop the writer and checkpoint the WAL.
+func Open(path string, opts ...Option) (*DB, error) {
+	cfg := config{
+		busyTimeout:  10 * time.Second,
+		cacheKiB:     64 << 10,
+		mmapBytes:    1 << 30,
+		readConns:    max(4, runtime.GOMAXPROCS(0)),
+		maxBatch:     2000,
+		analyzeEvery: 50000,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlite: unsupported database path %q", path)
+	}
+	db := &DB{path: path, cfg: cfg, scopes: map[scopeKey]int64{}}
+
+	// The writer connection is opened first: page_size must be set before
+	// the first table exists and before the file switches to WAL.
+	db.wdb = sql.OpenDB(&connector{path: path, cfg: &db.cfg, write: true})
+	db.wdb.SetMaxOpenConns(1)
+	db.wdb.SetMaxIdleConns(1)
+	db.wdb.SetConnMaxLifetime(0)
+	db.wdb.SetConnMaxIdleTime(0)
+	ctx := context.Background()
+	wconn, err := db.wdb.Conn(ctx)
+	if err != nil {
+		db.wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, wconn); err != nil {
+		wconn.Close()
+		db.wdb.Close()
+		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+	}
+
+	db.rdb = sql.OpenDB(&connector{path: path, cfg: &db.cfg})
+	db.rdb.SetMaxOpenConns(cfg.readConns)
+	db.rdb.SetMaxIdleConns(cfg.readConns)
+	db.rdb.SetConnMaxIdleTime(0)
+	db.rdb.SetConnMaxLifetime(0)
+
+	db.cdb = sql.OpenDB(&connector{path: path, cfg: &db.cfg, write: true})
+	db.cdb.SetMaxOpenConns(1)
+
+	db.w, err = newWriter(db, wconn)
+	if err != nil {
+		wconn.Close()
+		db.wdb.Close()
+		db.rdb.Close()
+		db.cdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close stops accepting writes, waits for the writer to commit what it has
+// accepted, checkpoints the WAL into the main file and closes the database.
+func (db *DB) Close() error {
+	err := db.w.close()
+	return errors.Join(err, db.rdb.Close(), db.wdb.Close(), db.cdb.Close())
+}
+
+// connector opens connections of the package's private driver and applies
+// the connection pragmas in the order SQLite needs them, which the DSN's
+// _pragma list (sorted by name) cannot guarantee.
+type connector struct {
+	path  string
+	cfg   *config
+	write bool
+}
+
+func (c *connector) Driver() driver.Driver { return drv }
+
+func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	conn, err := drv.Open(c.path)
+	if err != nil {
+		return nil, err
+	}
+	sync := "NORMAL"
+	if c.cfg.syncFull {
+		sync = "FULL"
+	}
+	pragmas := []string{
+		fmt.Sprintf("PRAGMA busy_timeout = %d", c.cfg.busyTimeout.Milliseconds()),
+	}
+	if c.write {
+		// No-op once the file has tables; otherwise fixes the page size
+		// before journal_mode writes the header.
+		// The writer never checkpoints on commit; the checkpointer does,
+		// on its own connection (see checkpointer).
+		pragmas = append(pragmas, "PRAGMA page_size = 8192", "PRAGMA journal_mode = WAL",
+			"PRAGMA wal_autocheckpoint = 0", "PRAGMA journal_size_limit = 67108864")
+	}
+	pragmas = append(pragmas,
+		"PRAGMA synchronous = "+sync,
+		fmt.Sprintf("PRAGMA cache_size = %d", -c.cfg.cacheKiB),
+		"PRAGMA temp_store = MEMORY",
+		fmt.Sprintf("PRAGMA mmap_size = %d", c.cfg.mmapBytes),
+	)
+	if !c.write {
+		pragmas = append(pragmas, "PRAGMA query_only = 1")
+	}
+	ex := conn.(driver.ExecerContext)
+	for _, p := range pragmas {
+		if _, err := ex.ExecContext(ctx, p, nil); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return conn, nil
+}
+
+// migrate applies the embedded migrations that schema_migrations does not
+// list, in name order, each in its own transaction.
+func migrate(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := migrateOne(ctx, conn, name); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func migrateOne(ctx context.Context, conn *sql.Conn, name string) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	body, err := fs.ReadFile(migrations, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, time.Now().Unix()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// sids returns the scope ids of accounts in region that have findings, in
+// no particular order, with the account of each.
+func (db *DB) sids(ctx context.Context, region string, accounts []string) (map[int64]string, error) {
+	out := make(map[int64]string, len(accounts))
+	var missing []string
+	db.scopeMu.RLock()
+	for _, a := range accounts {
+		if sid, ok := db.scopes[scopeKey{region, a}]; ok {
+			out[sid] = a
+		} else {
+			missing = append(missing, a)
+		}
+	}
+	db.scopeMu.RUnlock()
+	for _, a := range missing {
+		var sid int64
+		err := db.rdb.QueryRowContext(ctx, `SELECT sid FROM scopes WHERE region = ? AND account = ?`, region, a).Scan(&sid)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		db.scopeMu.Lock()
+		db.scopes[scopeKey{region, a}] = sid
+		db.scopeMu.Unlock()
+		out[sid] = a
+	}
+	return out, nil
+}
+
+// CountFindings counts the rows of the narrow table's smallest index.
+func (db *DB) CountFindings(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.rdb.QueryRowContext(ctx, `SELECT count(*) FROM findings`).Scan(&n)
+	return n, err
+}
+
+// drv is a private driver so that the functions registered below reach only
+// this package's connections and cannot clash with another package's.
+var drv = func() *sqlite.Driver {
+	d := &sqlite.Driver{}
+	registerFuncs(d)
+	return d
+}()

@@ -1,0 +1,154 @@
+package sqlite
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/muster-hub/muster"
+	"github.com/muster-hub/muster/filter"
+	"github.com/muster-hub/muster/storetest"
+)
+
+func openTemp(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(filepath.Join(t.TempDir(), "muster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) muster.Store { return openTemp(t) })
+}
+
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "muster.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := storetest.NewFinding("us-east-1", filter.Doc{"Id": "x", "ProductArn": "p", "AwsAccountId": "1", "UpdatedAt": "2025-01-01T00:00:00Z"})
+	if _, err := db.UpsertFindings(context.Background(), []*muster.Finding{f}, keepIncoming); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ps int
+	if err := db.rdb.QueryRow("PRAGMA page_size").Scan(&ps); err != nil || ps != 8192 {
+		t.Errorf("page_size = %d, %v; want 8192", ps, err)
+	}
+	fs, err := db.QueryFindings(context.Background(), muster.FindingQuery{Region: "us-east-1", Accounts: []string{"1"}})
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("after reopen: %d findings, %v", len(fs), err)
+	}
+	if _, err := db.UpsertFindings(context.Background(), []*muster.Finding{f}, keepIncoming); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func keepIncoming(_, in *muster.Finding) (*muster.Finding, error) { return in, nil }
+
+const childEnv = "MUSTER_SQLITE_DURABILITY_CHILD"
+
+// TestDurability kills a writing process with SIGKILL and checks that every
+// finding whose UpsertFindings returned is in the reopened database.
+func TestDurability(t *testing.T) {
+	if path := os.Getenv(childEnv); path != "" {
+		durabilityChild(path)
+		return
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "muster.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDurability$", "-test.v")
+	cmd.Env = append(os.Environ(), childEnv+"="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	acked := 0
+	sc := bufio.NewScanner(out)
+	deadline := time.Now().Add(20 * time.Second)
+	for sc.Scan() {
+		line := sc.Text()
+		if n, ok := strings.CutPrefix(line, "acked "); ok {
+			acked, _ = strconv.Atoi(n)
+			if acked >= 30 || time.Now().After(deadline) {
+				break
+			}
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if acked == 0 {
+		t.Fatal("child acknowledged nothing")
+	}
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n, err := db.CountFindings(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Batches are numbered from 0; acked N means batches 0..N-1 returned.
+	for b := range acked {
+		for i := range durBatch {
+			id := fmt.Sprintf("b%d-%d", b, i)
+			fl := &filter.Filters{Conds: []filter.Condition{{Field: filter.LookupField("Id"), Strings: []filter.StringCond{{Op: filter.Equals, Value: id}}}}}
+			fs, err := db.QueryFindings(context.Background(), muster.FindingQuery{Region: "us-east-1", Accounts: []string{"111111111111"}, Filter: fl, Limit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(fs) != 1 {
+				t.Fatalf("finding %s of acknowledged batch %d lost after kill -9 (%d stored, %d batches acked)", id, b, n, acked)
+			}
+		}
+	}
+	t.Logf("%d batches acknowledged before kill -9, %d findings stored after reopen", acked, n)
+}
+
+const durBatch = 100
+
+func durabilityChild(path string) {
+	db, err := Open(path)
+	if err != nil {
+		fmt.Println("open:", err)
+		os.Exit(1)
+	}
+	pad := strings.Repeat("x", 2000)
+	for b := 0; ; b++ {
+		fs := make([]*muster.Finding, durBatch)
+		for i := range fs {
+			fs[i] = storetest.NewFinding("us-east-1", filter.Doc{
+				"Id": fmt.Sprintf("b%d-%d", b, i), "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/guardduty",
+				"AwsAccountId": "111111111111", "UpdatedAt": "2025-01-01T00:00:00.000Z", "Description": pad,
+			})
+		}
+		if _, err := db.UpsertFindings(context.Background(), fs, keepIncoming); err != nil {
+			fmt.Println("upsert:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("acked %d\n", b+1)
+	}
+}
