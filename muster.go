@@ -47,9 +47,6 @@ type Finding struct {
 	Region string
 	FindingKey
 	Doc []byte
-	// Fields is Doc decoded for the filter engine; stores use it to fill
-	// their indexed columns.
-	Fields filter.Doc
 	// ProcessedAt is when the hub last accepted an import of the finding.
 	ProcessedAt time.Time
 }

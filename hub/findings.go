@@ -97,15 +97,10 @@ func (s *Service) BatchImportFindings(ctx context.Context, c Caller, findings []
 			fail(raw, failInvalidInput, err.Error())
 			continue
 		}
-		fields, err := asff.Fields(doc)
-		if err != nil {
-			return nil, err
-		}
 		batch = append(batch, &muster.Finding{
 			Region:      c.Region,
 			FindingKey:  muster.FindingKey{Account: head.AwsAccountId, ProductARN: head.ProductArn, ID: head.Id},
 			Doc:         doc,
-			Fields:      fields,
 			ProcessedAt: now,
 		})
 	}
@@ -134,12 +129,8 @@ func mergeImport(stored, incoming *muster.Finding) (*muster.Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	fields, err := asff.Fields(doc)
-	if err != nil {
-		return nil, err
-	}
 	f := *incoming
-	f.Doc, f.Fields = doc, fields
+	f.Doc = doc
 	return &f, nil
 }
 
@@ -230,11 +221,9 @@ func (s *Service) GetFindings(ctx context.Context, c Caller, in GetFindingsInput
 	for i, f := range found {
 		if i == limit {
 			last := found[limit-1]
-			fields := last.Fields
-			if fields == nil {
-				if fields, err = asff.Fields(last.Doc); err != nil {
-					return nil, err
-				}
+			fields, err := asff.Fields(last.Doc)
+			if err != nil {
+				return nil, err
 			}
 			out.NextToken, err = s.tokens.encode(token{
 				Account: c.Account,

@@ -19,6 +19,7 @@ import (
 	"github.com/muster-hub/muster"
 	"github.com/muster-hub/muster/asff"
 	"github.com/muster-hub/muster/filter"
+	"github.com/muster-hub/muster/storetest"
 )
 
 // benchGen makes realistic ASFF findings of about 3 KB cheaply: documents
@@ -179,13 +180,12 @@ func (g *benchGen) finding(n int) *muster.Finding {
 		Region:      "us-east-1",
 		FindingKey:  muster.FindingKey{Account: benchAccount, ProductARN: fields["ProductArn"].(string), ID: id},
 		Doc:         doc,
-		Fields:      fields,
 		ProcessedAt: time.Now(),
 	}
 }
 
 func mergeNewer(stored, in *muster.Finding) (*muster.Finding, error) {
-	if stored != nil && stored.Fields["UpdatedAt"].(string) >= in.Fields["UpdatedAt"].(string) {
+	if stored != nil && storetest.Fields(stored)["UpdatedAt"].(string) >= storetest.Fields(in)["UpdatedAt"].(string) {
 		return nil, nil
 	}
 	return in, nil

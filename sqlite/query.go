@@ -27,13 +27,13 @@ func (db *DB) QueryFindings(ctx context.Context, q muster.FindingQuery) ([]*must
 	if len(sids) == 0 {
 		return nil, nil
 	}
-	hint := ""
+	hint, driver := "", -1
 	if len(sids) == 1 {
-		if hint, err = db.planHint(ctx, q); err != nil {
+		if hint, driver, err = db.planHint(ctx, q); err != nil {
 			return nil, err
 		}
 	}
-	query, args, err := compileQuery(sids, q, hint)
+	query, args, err := compileQuery(sids, q, hint, driver)
 	if err != nil {
 		return nil, err
 	}
@@ -145,14 +145,16 @@ const probeLimit = 5000
 // reads every finding of an attribute value and sorts them, where walking
 // the sort index newest first finds a page after a few hundred entries.
 // Only a selective ResourceId/ResourceType filter, measured by counting
-// its index entries up to probeLimit, is better as the starting point.
-func (db *DB) planHint(ctx context.Context, q muster.FindingQuery) (string, error) {
+// its index entries up to probeLimit, is better as the starting point: then
+// driver is that condition's index, and the query starts from its attrs
+// rows (a CROSS JOIN fixes the order, so statistics cannot change it).
+func (db *DB) planHint(ctx context.Context, q muster.FindingQuery) (hint string, driver int, err error) {
 	if len(q.Sort) == 0 || q.Sort[0].Field == nil || q.Sort[0].Field.Path != "UpdatedAt" {
-		return "", nil
+		return "", -1, nil
 	}
-	hint := "INDEXED BY findings_updated"
+	hint = "INDEXED BY findings_updated"
 	if q.Filter == nil {
-		return hint, nil
+		return hint, -1, nil
 	}
 	for i := range q.Filter.Conds {
 		c := &q.Filter.Conds[i]
@@ -162,10 +164,10 @@ func (db *DB) planHint(ctx context.Context, q muster.FindingQuery) (string, erro
 		}
 		n, err := db.probeAttrs(ctx, field, c)
 		if err != nil {
-			return "", err
+			return "", -1, err
 		}
 		if n >= 0 && n < probeLimit {
-			return "", nil
+			return "", i, nil
 		}
 	}
 	for i := range q.Filter.Conds {
@@ -175,12 +177,12 @@ func (db *DB) planHint(ctx context.Context, q muster.FindingQuery) (string, erro
 		}
 		switch c.Field.Path {
 		case "Severity.Label":
-			return "INDEXED BY findings_severity", nil
+			return "INDEXED BY findings_severity", -1, nil
 		case "Workflow.Status":
-			return "INDEXED BY findings_workflow", nil
+			return "INDEXED BY findings_workflow", -1, nil
 		}
 	}
-	return hint, nil
+	return hint, -1, nil
 }
 
 // probeAttrs counts, up to probeLimit, the attrs rows that the positive
@@ -202,7 +204,7 @@ func (db *DB) probeAttrs(ctx context.Context, field int, c *filter.Condition) (i
 	return n, err
 }
 
-func compileQuery(sids map[int64]string, q muster.FindingQuery, hint string) (string, []any, error) {
+func compileQuery(sids map[int64]string, q muster.FindingQuery, hint string, driver int) (string, []any, error) {
 	// When the query walks an index in sort order, attrs conditions are
 	// checked per finding; otherwise the planner may start from them.
 	b := &builder{walk: hint != ""}
@@ -255,7 +257,22 @@ func compileQuery(sids map[int64]string, q muster.FindingQuery, hint string) (st
 		limit = int64(q.Limit)
 	}
 	var sb strings.Builder
-	sb.WriteString("SELECT f.rid, f.account, f.product_arn, f.id, f.processed_at FROM findings f")
+	sb.WriteString("SELECT f.rid, f.account, f.product_arn, f.id, f.processed_at FROM ")
+	if driver >= 0 {
+		c := &q.Filter.Conds[driver]
+		field := attrPaths[c.Field.Path]
+		var subs []string
+		for _, s := range c.Strings {
+			if !s.Op.Negative() {
+				subs = append(subs, "SELECT rid FROM attrs INDEXED BY attrs_value WHERE field = "+b.arg(field)+" AND "+b.stringPred(s.Op, "value", s.Value))
+			}
+		}
+		sb.WriteString("(" + strings.Join(subs, " UNION ") + ") m CROSS JOIN ")
+	}
+	sb.WriteString("findings f")
+	if driver >= 0 {
+		sb.WriteString(" ON f.rid = m.rid")
+	}
 	if hint != "" {
 		sb.WriteString(" " + hint)
 	}

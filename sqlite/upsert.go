@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+
 	"errors"
 	"fmt"
+	jsonv2 "github.com/go-json-experiment/json"
 	"time"
 
 	"github.com/muster-hub/muster"
@@ -101,13 +103,50 @@ type prepared struct {
 }
 
 func prepare1(f *muster.Finding) prepared {
-	fields := f.Fields
-	if fields == nil {
-		if err := json.Unmarshal(f.Doc, &fields); err != nil {
-			return prepared{f: f, err: fmt.Errorf("sqlite: finding %s: %w", f.ID, err)}
-		}
+	h, attrs, err := columnValues(f.Doc)
+	if err != nil {
+		return prepared{f: f, err: fmt.Errorf("sqlite: finding %s: %w", f.ID, err)}
 	}
-	return prepared{f: f, hot: hotValues(fields), attrs: attrValues(fields)}
+	return prepared{f: f, hot: h, attrs: attrs}
+}
+
+// projection is the part of a finding that the narrow table and the
+// attribute table hold. Decoding only it, rather than the whole finding
+// into maps, is several times cheaper, and it runs for every stored and
+// every replaced finding. Members are typed any so that a value of an
+// unexpected type becomes NULL, as hotValues makes it.
+type projection struct {
+	UpdatedAt   any
+	Severity    struct{ Label any }
+	Workflow    struct{ Status any }
+	RecordState any
+	Resources   []struct{ Id, Type any }
+}
+
+// columnValues returns the column values of doc.
+func columnValues(doc []byte) (hot, []attr, error) {
+	var p projection
+	if err := jsonv2.Unmarshal(doc, &p); err == nil {
+		d := filter.Doc{
+			"UpdatedAt":   p.UpdatedAt,
+			"Severity":    map[string]any{"Label": p.Severity.Label},
+			"Workflow":    map[string]any{"Status": p.Workflow.Status},
+			"RecordState": p.RecordState,
+		}
+		rs := make([]any, len(p.Resources))
+		for i, r := range p.Resources {
+			rs[i] = map[string]any{"Id": r.Id, "Type": r.Type}
+		}
+		d["Resources"] = rs
+		return hotValues(d), attrValues(d), nil
+	}
+	// A member of another shape than a finding's (possible only in
+	// documents that did not come through asff.Check): decode it all.
+	var d filter.Doc
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return hot{}, nil, err
+	}
+	return hotValues(d), attrValues(d), nil
 }
 
 // planned is one write an upsert decided on.
@@ -138,11 +177,6 @@ func (w *writer) upsert(ctx context.Context, in []*muster.Finding, pre []prepare
 		var p *planned
 		if p = pending[sk][f.FindingKey]; p != nil {
 			stored = p.out.f
-			if stored.Fields == nil {
-				if err := json.Unmarshal(stored.Doc, &stored.Fields); err != nil {
-					return cleanError{err}
-				}
-			}
 		} else {
 			var (
 				rid, processed int64
@@ -155,16 +189,14 @@ func (w *writer) upsert(ctx context.Context, in []*muster.Finding, pre []prepare
 				return cleanError{err}
 			default:
 				stored = &muster.Finding{Region: f.Region, FindingKey: f.FindingKey, Doc: doc, ProcessedAt: time.Unix(0, processed).UTC()}
-				if err := json.Unmarshal(doc, &stored.Fields); err != nil {
-					return cleanError{fmt.Errorf("sqlite: stored finding %s: %w", f.ID, err)}
-				}
-				if stored.Fields == nil {
-					stored.Fields = filter.Doc{}
-				}
 			}
 			p = &planned{rid: rid, key: f.FindingKey, sid: sid}
 			if stored != nil {
-				p.oldAttrs = attrValues(stored.Fields)
+				_, old, err := columnValues(stored.Doc)
+				if err != nil {
+					return cleanError{fmt.Errorf("sqlite: stored finding %s: %w", f.ID, err)}
+				}
+				p.oldAttrs = old
 			}
 		}
 		out, err := merge(stored, f)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -90,6 +91,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	concurrency := fs.Int("concurrency", 8, "concurrent SDK clients")
 	queries := fs.Int("queries", 50, "GetFindings calls per query kind")
 	region := fs.String("region", "us-east-1", "region")
+	settle := fs.Duration("settle", 10*time.Second, "wait between the import and the queries, so queries see a store at rest")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -108,6 +110,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Concurrency: *concurrency,
 		Queries:     *queries,
 		Region:      *region,
+		Settle:      *settle,
 		Out:         stdout,
 	})
 	return err

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/muster-hub/muster/config"
@@ -18,6 +20,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	data := fs.String("data", envOr("MUSTER_DATA", "./muster-data"), "data directory (env MUSTER_DATA)")
 	cfgPath := fs.String("config", envOr("MUSTER_CONFIG", ""), "configuration file; none runs in open mode (env MUSTER_CONFIG)")
 	logFormat := fs.String("log-format", envOr("MUSTER_LOG_FORMAT", "text"), "log format: text or json (env MUSTER_LOG_FORMAT)")
+	pprofAddr := fs.String("pprof", envOr("MUSTER_PPROF", ""), "serve Go's pprof profiles on this address, for performance work (env MUSTER_PPROF)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -26,6 +29,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		h = slog.NewJSONHandler(stderr, nil)
 	}
 	logger := slog.New(h)
+
+	if *pprofAddr != "" {
+		go func() {
+			// The profiles stay off the API listener: they expose internals.
+			err := http.ListenAndServe(*pprofAddr, pprofMux())
+			logger.Error("pprof server stopped", "error", err)
+		}()
+	}
 
 	var cfg *config.Config
 	if *cfgPath != "" {
@@ -48,4 +59,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return s.Close(shutdown)
+}
+
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
