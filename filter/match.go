@@ -87,7 +87,7 @@ func (c *Condition) Match(doc Doc) bool {
 		return false
 	case Number:
 		for _, v := range c.Field.Values(doc) {
-			x, ok := number(v)
+			x, ok := NumberValue(v)
 			if !ok {
 				continue
 			}
@@ -280,9 +280,10 @@ func (fl *Field) MapStrings(doc Doc, key string) []string {
 	return out
 }
 
-// number returns v as a float64 if it is a JSON number in any of the forms
-// a decoder may produce.
-func number(v any) (float64, bool) {
+// NumberValue returns v as a float64 if it is a JSON number in any of the forms
+// a decoder may produce. Stores use it so that they read numbers exactly as
+// the matcher does.
+func NumberValue(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
 		return x, true
@@ -360,7 +361,7 @@ func normalize(t Type, v any) any {
 			return s
 		}
 	case Number:
-		if f, ok := number(v); ok {
+		if f, ok := NumberValue(v); ok {
 			return f
 		}
 	case Date:
@@ -370,7 +371,7 @@ func normalize(t Type, v any) any {
 		if _, ok := v.(int64); ok {
 			return v
 		}
-		if f, ok := number(v); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		if f, ok := NumberValue(v); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 			return int64(f)
 		}
 	case Boolean:

@@ -113,7 +113,11 @@ func Open(o Options) (*Server, error) {
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+		// Without IdleTimeout, net/http closes idle keep-alive connections
+		// after ReadHeaderTimeout, and a client that pauses 10 s between
+		// calls races the close and pays a retry with backoff.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	}
 	return s, nil
 }

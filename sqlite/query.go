@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -335,7 +334,7 @@ func cursorValue(t filter.Type, v any) any {
 			return s
 		}
 	case filter.Number:
-		if f, ok := number(v); ok {
+		if f, ok := filter.NumberValue(v); ok {
 			return f
 		}
 	case filter.Date:
@@ -349,7 +348,7 @@ func cursorValue(t filter.Type, v any) any {
 		case time.Time:
 			return x.UnixMilli()
 		default:
-			if f, ok := number(v); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			if f, ok := filter.NumberValue(v); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 				return int64(f)
 			}
 		}
@@ -362,21 +361,6 @@ func cursorValue(t filter.Type, v any) any {
 		}
 	}
 	return nil
-}
-
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	}
-	return 0, false
 }
 
 // sortExpr is the typed value of a single-valued field.
