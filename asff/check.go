@@ -155,7 +155,6 @@ var (
 	mAccount       = findingShape.Member("AwsAccountId")
 	mProductArn    = findingShape.Member("ProductArn")
 	mTypes         = findingShape.Member("Types")
-	mSeverity      = findingShape.Member("Severity")
 	mConfidence    = findingShape.Member("Confidence")
 	mCriticality   = findingShape.Member("Criticality")
 	mProductFields = findingShape.Member("ProductFields")

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"sort"
@@ -64,12 +65,12 @@ func Load(path string) (*Config, error) {
 func Parse(path string, data []byte) (*Config, error) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&root); err != nil {
+	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	c := &Config{path: path, keys: map[string]*Key{}}
 	if len(root.Content) == 0 {
-		return c, nil
+		return nil, fmt.Errorf("%s: %w", path, errNoAccounts)
 	}
 	dec = yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -77,6 +78,9 @@ func Parse(path string, data []byte) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	line := func(keys ...string) int { return lineOf(root.Content[0], keys...) }
+	if len(c.Accounts) == 0 {
+		return nil, fmt.Errorf("%s:%d: %w", path, line("accounts"), errNoAccounts)
+	}
 	accounts := make([]string, 0, len(c.Accounts))
 	for id := range c.Accounts {
 		accounts = append(accounts, id)
@@ -111,6 +115,9 @@ func Parse(path string, data []byte) (*Config, error) {
 	}
 	return c, nil
 }
+
+// errNoAccounts refuses a configuration that would let nobody in.
+var errNoAccounts = errors.New("no accounts are configured: config mode needs at least one (run without --config for open mode)")
 
 // ErrUnknownKey is returned by Key for an access key that is not configured.
 var ErrUnknownKey = errors.New("unknown access key")

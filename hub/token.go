@@ -75,5 +75,3 @@ func queryBinding(filters jsontext.Value, sorts []SortCriterion) string {
 	h.Write(s)
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
