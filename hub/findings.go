@@ -61,45 +61,43 @@ func (s *Service) BatchImportFindings(ctx context.Context, c Caller, findings []
 			fail(raw, failInvalidInput, err.Error())
 			continue
 		}
-		var err error
-		var head struct{ Id, ProductArn, AwsAccountId string }
-		head.Id, head.ProductArn, head.AwsAccountId, err = asff.Head(raw)
+		id, productARN, account, err := asff.Head(raw)
 		if err != nil {
 			fail(raw, failInvalidInput, err.Error())
 			continue
 		}
-		arn, err := asff.ParseProductARN(head.ProductArn)
+		arn, err := asff.ParseProductARN(productARN)
 		if err != nil {
 			fail(raw, failInvalidInput, err.Error())
 			continue
 		}
 		if arn.Region != c.Region {
-			return nil, muster.Errorf(muster.InvalidInput, "ProductArn %s is for region %q but the request is for %s: a product's findings are imported in the region of its ARN", head.ProductArn, arn.Region, c.Region)
+			return nil, muster.Errorf(muster.InvalidInput, "ProductArn %s is for region %q but the request is for %s: a product's findings are imported in the region of its ARN", productARN, arn.Region, c.Region)
 		}
-		if err := s.auth.AuthorizeImport(ctx, c, head.ProductArn, head.AwsAccountId); err != nil {
+		if err := s.auth.AuthorizeImport(ctx, c, productARN, account); err != nil {
 			return nil, err
 		}
-		enabled, ok := hubs[head.AwsAccountId]
+		enabled, ok := hubs[account]
 		if !ok {
-			_, err := s.store.GetHub(ctx, muster.Scope{Account: head.AwsAccountId, Region: c.Region})
+			_, err := s.store.GetHub(ctx, muster.Scope{Account: account, Region: c.Region})
 			enabled = err == nil
 			if err != nil && muster.ErrorCode(err) != muster.InvalidAccess {
 				return nil, err
 			}
-			hubs[head.AwsAccountId] = enabled
+			hubs[account] = enabled
 		}
 		if !enabled {
-			fail(raw, failInvalidAccess, fmt.Sprintf("Account %s is not subscribed to AWS Security Hub", head.AwsAccountId))
+			fail(raw, failInvalidAccess, fmt.Sprintf("Account %s is not subscribed to AWS Security Hub", account))
 			continue
 		}
-		doc, err := asff.Complete(raw, c.Region, product(arn, head.AwsAccountId), now)
+		doc, err := asff.Complete(raw, c.Region, product(arn, account), now)
 		if err != nil {
 			fail(raw, failInvalidInput, err.Error())
 			continue
 		}
 		batch = append(batch, &muster.Finding{
 			Region:      c.Region,
-			FindingKey:  muster.FindingKey{Account: head.AwsAccountId, ProductARN: head.ProductArn, ID: head.Id},
+			FindingKey:  muster.FindingKey{Account: account, ProductARN: productARN, ID: id},
 			Doc:         doc,
 			ProcessedAt: now,
 		})
