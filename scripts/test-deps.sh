@@ -5,7 +5,7 @@
 set -euo pipefail
 need=()
 command -v aws >/dev/null 2>&1 || need+=(awscli)
-python3 -c 'import boto3' >/dev/null 2>&1 || need+=(python3-boto3)
+python3 -c 'import boto3' >/dev/null 2>&1 || /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || need+=(python3-boto3)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   sudo_cmd=""

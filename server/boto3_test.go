@@ -51,9 +51,21 @@ except sh.exceptions.InvalidInputException:
 print("OK")
 `
 
+// python returns a Python that has boto3: the one on PATH, or Debian's,
+// which scripts/test-deps.sh installs python3-boto3 for.
+func python(t *testing.T) string {
+	for _, p := range []string{"python3", "/usr/bin/python3"} {
+		if exec.Command(p, "-c", "import boto3").Run() == nil {
+			return p
+		}
+	}
+	t.Fatal("no python3 with boto3 (scripts/test-deps.sh installs python3-boto3)")
+	return ""
+}
+
 func TestBoto3(t *testing.T) {
 	s := start(t, nil)
-	cmd := exec.Command("python3", "-c", boto3Script)
+	cmd := exec.Command(python(t), "-c", boto3Script)
 	cmd.Env = append(os.Environ(), "MUSTER_URL="+s.URL(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "OK") {
