@@ -96,14 +96,23 @@ func mirrorProviderFields(d *object) error {
 			// the top level also carries Normalized (and Product).
 			top := d.object("Severity")
 			prov := fpf.object("Severity")
-			top.delete("Normalized")
-			for i, k := range prov.names {
-				top.set(k, prov.vals[i])
+			if prov.member("Label") != nil {
+				// The provider's Label decides; Normalized follows it.
+				top.delete("Normalized")
+			}
+			for _, k := range prov.names {
+				if v := prov.member(k); v != nil {
+					top.set(k, v)
+				}
 			}
 			if err := completeSeverity(top); err != nil {
 				return err
 			}
 			d.setObject("Severity", top)
+			if prov.member("Label") == nil && top.member("Label") != nil {
+				prov.set("Label", top.member("Label"))
+				fpf.setObject("Severity", prov)
+			}
 		case pv != nil:
 			d.set(name, pv)
 		case tv != nil && name == "Severity":

@@ -141,10 +141,15 @@ func unquote(v []byte) (string, error) {
 	return tok.String(), nil
 }
 
-// member returns the raw value of name, or nil.
+// member returns the raw value of name, or nil when it is absent or null:
+// the validator, like AWS, treats a null member as absent, so a null must
+// neither block a default nor overwrite a value.
 func (o *object) member(name string) []byte {
 	for i, n := range o.names {
 		if n == name {
+			if string(o.vals[i]) == "null" {
+				return nil
+			}
 			return o.vals[i]
 		}
 	}

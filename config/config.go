@@ -101,6 +101,8 @@ func Parse(path string, data []byte) (*Config, error) {
 			for _, k := range u.AccessKeys {
 				at := line("accounts", id, "users", name)
 				switch {
+				case k == nil:
+					return nil, fmt.Errorf("%s:%d: user %s: an access key entry is empty", path, at, name)
 				case !keyID.MatchString(k.ID):
 					return nil, fmt.Errorf("%s:%d: user %s: access key id %q must be 16 or more upper-case letters and digits", path, at, name, k.ID)
 				case k.Secret == "":

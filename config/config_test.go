@@ -36,6 +36,7 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		{"lower-case key id", "accounts:\n  \"111111111111\":\n    users:\n      bob:\n        access_keys: [{id: akia, secret: s}]\n", "bad.yaml:4: user bob: access key id"},
 		{"no secret", "accounts:\n  \"111111111111\":\n    users:\n      bob:\n        access_keys: [{id: AKIABOB00000000001}]\n", "has no secret"},
 		{"duplicate key", "accounts:\n  \"111111111111\":\n    users:\n      a:\n        access_keys: [{id: AKIADUP00000000001, secret: s}]\n  \"222222222222\":\n    users:\n      b:\n        access_keys: [{id: AKIADUP00000000001, secret: s}]\n", "configured twice"},
+		{"empty key entry", "accounts:\n  \"111111111111\":\n    users:\n      bob:\n        access_keys:\n          -\n", "bad.yaml:4: user bob: an access key entry is empty"},
 		{"unknown field", "accounts: {\"111111111111\": {}}\nacounts: {}\n", "bad.yaml: yaml: unmarshal errors:\n  line 2: field acounts not found"},
 		{"not YAML", "accounts: [\n", "bad.yaml: yaml:"},
 	}

@@ -19,8 +19,12 @@ import (
 func bind(op *model.Operation, r *http.Request, labels map[string]string, body []byte) (jsontext.Value, error) {
 	in := map[string]jsontext.Value{}
 	if len(strings.TrimSpace(string(body))) > 0 {
-		if err := json.Unmarshal(body, &in); err != nil {
-			return nil, muster.Errorf(muster.InvalidInput, "The request body is not a valid JSON object: %v", jsonError(err))
+		if err := json.Unmarshal(body, &in); err != nil || in == nil {
+			msg := "null"
+			if err != nil {
+				msg = jsonError(err)
+			}
+			return nil, muster.Errorf(muster.InvalidInput, "The request body is not a valid JSON object: %s", msg)
 		}
 	}
 	if op.Input < 0 {

@@ -117,6 +117,11 @@ func TestWireShapes(t *testing.T) {
 	if r.Status != 404 || r.Header.Get("x-amzn-ErrorType") != "UnknownOperationException" || !strings.HasPrefix(r.Body, "{") {
 		t.Fatalf("unknown path: %d %v %s", r.Status, r.Header, r.Body)
 	}
+	// A body that is JSON but not an object is the caller's mistake.
+	r = signedRequest(t, s, "POST", "/tags/arn%3Aaws%3Asecurityhub%3Aus-east-1%3A111111111111%3Ahub%2Fdefault", "null", "111111111111", "x", now())
+	if r.Status != 400 || r.Header.Get("x-amzn-ErrorType") != "InvalidInputException" {
+		t.Fatalf("null body: %d %v %s", r.Status, r.Header.Get("x-amzn-ErrorType"), r.Body)
+	}
 	// Unsigned requests are refused.
 	resp, err := httpPost(s.URL()+"/findings", "{}")
 	if err != nil {

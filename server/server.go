@@ -117,6 +117,9 @@ func Open(o Options) (*Server, error) {
 		// after ReadHeaderTimeout, and a client that pauses 10 s between
 		// calls races the close and pays a retry with backoff.
 		IdleTimeout: 2 * time.Minute,
+		// Bounds how long a client may take to send a request (at most
+		// 6 MB), so slow senders cannot hold connections open forever.
+		ReadTimeout: time.Minute,
 		ErrorLog:    slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	}
 	return s, nil
