@@ -37,14 +37,44 @@ var providerMirrored = []string{"Confidence", "Criticality", "RelatedFindings", 
 // default RecordState and Workflow, Severity Label and Normalized completed
 // from each other, and FindingProviderFields mirrored with the top level.
 func Complete(raw []byte, region string, p Product, processedAt time.Time) ([]byte, error) {
+	im, err := ParseImport(raw)
+	if err != nil {
+		return nil, err
+	}
+	return im.Complete(region, p, processedAt)
+}
+
+// Import is a finding of a BatchImportFindings request, split once so that
+// reading its key and completing it do not each parse it again.
+type Import struct {
+	d *object
+}
+
+// ParseImport splits a finding that passed Check.
+func ParseImport(raw []byte) (*Import, error) {
 	d, err := splitObject(raw)
 	if err != nil {
 		return nil, err
 	}
-	if err := complete(d, region, p, processedAt); err != nil {
+	return &Import{d: d}, nil
+}
+
+// ID returns the finding's Id.
+func (im *Import) ID() string { return im.d.str("Id") }
+
+// ProductARN returns the finding's ProductArn.
+func (im *Import) ProductARN() string { return im.d.str("ProductArn") }
+
+// Account returns the finding's AwsAccountId.
+func (im *Import) Account() string { return im.d.str("AwsAccountId") }
+
+// Complete returns the finding as Security Hub stores a new import of it
+// (see the package function Complete).
+func (im *Import) Complete(region string, p Product, processedAt time.Time) ([]byte, error) {
+	if err := complete(im.d, region, p, processedAt); err != nil {
 		return nil, err
 	}
-	return d.bytes(), nil
+	return im.d.bytes(), nil
 }
 
 func complete(d *object, region string, p Product, processedAt time.Time) error {
@@ -227,16 +257,6 @@ func reopened(old, cur *object) bool {
 	}
 	oc, cc := old.object("Compliance").str("Status"), cur.object("Compliance").str("Status")
 	return oc == "PASSED" && (cc == "FAILED" || cc == "WARNING" || cc == "NOT_AVAILABLE")
-}
-
-// Head returns the members that identify a finding: its Id, ProductArn and
-// AwsAccountId.
-func Head(raw []byte) (id, productARN, account string, err error) {
-	d, err := splitObject(raw)
-	if err != nil {
-		return "", "", "", err
-	}
-	return d.str("Id"), d.str("ProductArn"), d.str("AwsAccountId"), nil
 }
 
 // Fields decodes a stored finding for the filter engine.

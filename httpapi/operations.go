@@ -46,9 +46,13 @@ func (s *Server) operations() map[string]handler {
 			}
 			return struct{ Tags map[string]string }{tags}, nil
 		}),
-		"BatchImportFindings": decoded(func(ctx context.Context, c hub.Caller, in struct{ Findings []jsontext.Value }) (any, error) {
-			return svc.BatchImportFindings(ctx, c, in.Findings)
-		}),
+		"BatchImportFindings": func(ctx context.Context, c hub.Caller, body jsontext.Value) (any, error) {
+			findings, err := splitFindings(body)
+			if err != nil {
+				return nil, err
+			}
+			return svc.BatchImportFindings(ctx, c, findings)
+		},
 		"GetFindings": decoded(func(ctx context.Context, c hub.Caller, in hub.GetFindingsInput) (any, error) {
 			return svc.GetFindings(ctx, c, in)
 		}),

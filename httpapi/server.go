@@ -168,10 +168,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // own by the service, so that one bad finding does not fail the others.
 func (s *Server) input(op *model.Operation, r *http.Request, labels map[string]string, body []byte) (jsontext.Value, error) {
 	if op.Name == "BatchImportFindings" {
-		if err := checkJSON(body); err != nil {
-			return nil, muster.Errorf(muster.InvalidInput, "The request body is not valid JSON: %s", jsonError(err))
-		}
-		return body, nil
+		return body, nil // splitFindings checks it, in the same pass
 	}
 	in, err := bind(op, r, labels, body)
 	if err != nil {
@@ -233,15 +230,59 @@ func requestID() string {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// checkJSON reports why body is not one I-JSON value (RFC 7493: no
-// duplicate member names, valid UTF-8), which jsontext enforces by default.
-func checkJSON(body []byte) error {
+// splitFindings returns the elements of a BatchImportFindings body's
+// Findings array, each aliasing body, in one pass that also checks the
+// whole body is I-JSON (RFC 7493: no duplicate member names, valid UTF-8,
+// which jsontext enforces by default): the body is the largest input the
+// server reads, so it is read once.
+func splitFindings(body []byte) ([]jsontext.Value, error) {
+	invalid := func(err error) error {
+		return muster.Errorf(muster.InvalidInput, "The request body is not valid JSON: %s", jsonError(err))
+	}
 	dec := jsontext.NewDecoder(bytes.NewReader(body))
-	if _, err := dec.ReadValue(); err != nil {
-		return err
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return nil, invalid(err)
+	}
+	if tok.Kind() != '{' {
+		return nil, muster.Errorf(muster.InvalidInput, "The request body must be a JSON object")
+	}
+	var out []jsontext.Value
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil, invalid(err)
+		}
+		if tok.String() != "Findings" || dec.PeekKind() == 'n' {
+			if err := dec.SkipValue(); err != nil {
+				return nil, invalid(err)
+			}
+			continue
+		}
+		if dec.PeekKind() != '[' {
+			if err := dec.SkipValue(); err != nil {
+				return nil, invalid(err)
+			}
+			return nil, muster.Errorf(muster.InvalidInput, "Invalid input: data.Findings should be array")
+		}
+		dec.ReadToken()
+		for dec.PeekKind() != ']' {
+			v, err := dec.ReadValue()
+			if err != nil {
+				return nil, invalid(err)
+			}
+			end := int(dec.InputOffset())
+			out = append(out, jsontext.Value(body[end-len(v):end:end]))
+		}
+		if _, err := dec.ReadToken(); err != nil {
+			return nil, invalid(err)
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return nil, invalid(err)
 	}
 	if _, err := dec.ReadToken(); err != io.EOF {
-		return errors.New("unexpected data after the top-level value")
+		return nil, invalid(errors.New("unexpected data after the top-level value"))
 	}
-	return nil
+	return out, nil
 }

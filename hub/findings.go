@@ -61,11 +61,12 @@ func (s *Service) BatchImportFindings(ctx context.Context, c Caller, findings []
 			fail(raw, failInvalidInput, err.Error())
 			continue
 		}
-		id, productARN, account, err := asff.Head(raw)
+		im, err := asff.ParseImport(raw)
 		if err != nil {
 			fail(raw, failInvalidInput, err.Error())
 			continue
 		}
+		id, productARN, account := im.ID(), im.ProductARN(), im.Account()
 		arn, err := asff.ParseProductARN(productARN)
 		if err != nil {
 			fail(raw, failInvalidInput, err.Error())
@@ -90,7 +91,7 @@ func (s *Service) BatchImportFindings(ctx context.Context, c Caller, findings []
 			fail(raw, failInvalidAccess, fmt.Sprintf("Account %s is not subscribed to AWS Security Hub", account))
 			continue
 		}
-		doc, err := asff.Complete(raw, c.Region, product(arn, account), now)
+		doc, err := im.Complete(c.Region, product(arn, account), now)
 		if err != nil {
 			fail(raw, failInvalidInput, err.Error())
 			continue
