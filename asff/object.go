@@ -232,3 +232,68 @@ func (o *object) bytes() []byte {
 	}
 	return append(b, '}')
 }
+
+// Object gives read access to a few members of a large JSON object
+// without decoding the rest — what a store needs to fill its columns from
+// a stored finding. Its input must be valid JSON (a stored or checked
+// finding); a null member reads as absent.
+type Object struct{ o *object }
+
+// SplitObject splits raw, which must be a valid JSON object.
+func SplitObject(raw []byte) (Object, error) {
+	o, err := splitObject(raw)
+	if err != nil {
+		return Object{}, err
+	}
+	return Object{o}, nil
+}
+
+// String returns member name if it is a JSON string.
+func (ob Object) String(name string) (string, bool) {
+	v := ob.o.member(name)
+	if len(v) == 0 || v[0] != '"' {
+		return "", false
+	}
+	s, err := unquote(v)
+	return s, err == nil
+}
+
+// Object returns member name if it is a JSON object.
+func (ob Object) Object(name string) (Object, bool) {
+	v := ob.o.member(name)
+	if len(v) == 0 || v[0] != '{' {
+		return Object{}, false
+	}
+	sub, err := splitObject(v)
+	if err != nil {
+		return Object{}, false
+	}
+	return Object{sub}, true
+}
+
+// Objects returns the elements of member name that are JSON objects, when
+// the member is an array.
+func (ob Object) Objects(name string) []Object {
+	v := ob.o.member(name)
+	if len(v) == 0 || v[0] != '[' {
+		return nil
+	}
+	var out []Object
+	i := skipSpace(v, 1)
+	for i < len(v) && v[i] != ']' {
+		end, err := skipValue(v, i)
+		if err != nil {
+			return out
+		}
+		if v[i] == '{' {
+			if sub, err := splitObject(v[i:end]); err == nil {
+				out = append(out, Object{sub})
+			}
+		}
+		i = skipSpace(v, end)
+		if i < len(v) && v[i] == ',' {
+			i = skipSpace(v, i+1)
+		}
+	}
+	return out
+}

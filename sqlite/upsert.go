@@ -3,11 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-
 	"errors"
 	"fmt"
-	jsonv2 "github.com/go-json-experiment/json"
 	"time"
 
 	"github.com/muster-hub/muster"
@@ -110,42 +107,38 @@ func prepare1(f *muster.Finding) prepared {
 	return prepared{f: f, hot: h, attrs: attrs}
 }
 
-// projection is the part of a finding that the narrow table and the
-// attribute table hold. Decoding only it, rather than the whole finding
-// into maps, is several times cheaper, and it runs for every stored and
-// every replaced finding. Members are typed any so that a value of an
-// unexpected type becomes NULL, as hotValues makes it.
-type projection struct {
-	UpdatedAt   any
-	Severity    struct{ Label any }
-	Workflow    struct{ Status any }
-	RecordState any
-	Resources   []struct{ Id, Type any }
-}
-
-// columnValues returns the column values of doc.
+// columnValues returns the column values of doc. It reads only the members
+// the columns hold, with asff's splitter, rather than decoding the whole
+// finding: this runs for every stored and every replaced finding. A member
+// of an unexpected type reads as NULL, as hotValues and attrValues make it.
 func columnValues(doc []byte) (hot, []attr, error) {
-	var p projection
-	if err := jsonv2.Unmarshal(doc, &p); err == nil {
-		d := filter.Doc{
-			"UpdatedAt":   p.UpdatedAt,
-			"Severity":    map[string]any{"Label": p.Severity.Label},
-			"Workflow":    map[string]any{"Status": p.Workflow.Status},
-			"RecordState": p.RecordState,
-		}
-		rs := make([]any, len(p.Resources))
-		for i, r := range p.Resources {
-			rs[i] = map[string]any{"Id": r.Id, "Type": r.Type}
-		}
-		d["Resources"] = rs
-		return hotValues(d), attrValues(d), nil
-	}
-	// A member of another shape than a finding's (possible only in
-	// documents that did not come through asff.Check): decode it all.
-	var d filter.Doc
-	if err := json.Unmarshal(doc, &d); err != nil {
+	ob, err := asff.SplitObject(doc)
+	if err != nil {
 		return hot{}, nil, err
 	}
+	str := func(o asff.Object, name string) any {
+		if s, ok := o.String(name); ok {
+			return s
+		}
+		return nil
+	}
+	obj := func(name, member string) any {
+		if sub, ok := ob.Object(name); ok {
+			return map[string]any{member: str(sub, member)}
+		}
+		return nil
+	}
+	d := filter.Doc{
+		"UpdatedAt":   str(ob, "UpdatedAt"),
+		"Severity":    obj("Severity", "Label"),
+		"Workflow":    obj("Workflow", "Status"),
+		"RecordState": str(ob, "RecordState"),
+	}
+	var rs []any
+	for _, r := range ob.Objects("Resources") {
+		rs = append(rs, map[string]any{"Id": str(r, "Id"), "Type": str(r, "Type")})
+	}
+	d["Resources"] = rs
 	return hotValues(d), attrValues(d), nil
 }
 
