@@ -31,19 +31,6 @@ var customerFields = []string{"Note", "UserDefinedFields", "VerificationState", 
 // view and in FindingProviderFields for the provider's.
 var providerMirrored = []string{"Confidence", "Criticality", "RelatedFindings", "Severity", "Types"}
 
-// Complete adds to a valid finding (one that passed Check) what Security
-// Hub adds when it stores a new import: the hub's Region, ProcessedAt, the
-// catalog's ProductName and CompanyName, the aws/securityhub/* ProductFields,
-// default RecordState and Workflow, Severity Label and Normalized completed
-// from each other, and FindingProviderFields mirrored with the top level.
-func Complete(raw []byte, region string, p Product, processedAt time.Time) ([]byte, error) {
-	im, err := ParseImport(raw)
-	if err != nil {
-		return nil, err
-	}
-	return im.Complete(region, p, processedAt)
-}
-
 // Import is a finding of a BatchImportFindings request, split once so that
 // reading its key and completing it do not each parse it again.
 type Import struct {
@@ -68,8 +55,11 @@ func (im *Import) ProductARN() string { return im.d.str("ProductArn") }
 // Account returns the finding's AwsAccountId.
 func (im *Import) Account() string { return im.d.str("AwsAccountId") }
 
-// Complete returns the finding as Security Hub stores a new import of it
-// (see the package function Complete).
+// Complete adds to the finding what Security Hub adds when it stores a new
+// import: the hub's Region, ProcessedAt, the catalog's ProductName and
+// CompanyName, the aws/securityhub/* ProductFields, default RecordState and
+// Workflow, Severity Label and Normalized completed from each other, and
+// FindingProviderFields mirrored with the top level.
 func (im *Import) Complete(region string, p Product, processedAt time.Time) ([]byte, error) {
 	if err := complete(im.d, region, p, processedAt); err != nil {
 		return nil, err

@@ -8,7 +8,11 @@ import (
 
 func completed(t *testing.T, finding string) map[string]any {
 	t.Helper()
-	out, err := Complete([]byte(finding), "us-east-1", DefaultProduct, time.Unix(0, 0))
+	im, err := ParseImport([]byte(finding))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := im.Complete("us-east-1", DefaultProduct, time.Unix(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -161,26 +161,37 @@ func (o *object) has(name string) bool { return o.member(name) != nil }
 // str returns member name as a string, or "" when it is absent or not a
 // string.
 func (o *object) str(name string) string {
+	s, _ := o.stringMember(name)
+	return s
+}
+
+// stringMember returns member name if it is a JSON string.
+func (o *object) stringMember(name string) (string, bool) {
 	v := o.member(name)
 	if len(v) == 0 || v[0] != '"' {
-		return ""
+		return "", false
 	}
-	s, _ := unquote(v)
-	return s
+	s, err := unquote(v)
+	return s, err == nil
 }
 
 // object returns member name split as an object; an absent member, or one
 // that is not an object, gives an empty one.
 func (o *object) object(name string) *object {
+	if sub, ok := o.objectMember(name); ok {
+		return sub
+	}
+	return &object{}
+}
+
+// objectMember returns member name split, if it is a JSON object.
+func (o *object) objectMember(name string) (*object, bool) {
 	v := o.member(name)
 	if len(v) == 0 || v[0] != '{' {
-		return &object{}
+		return nil, false
 	}
 	sub, err := splitObject(v)
-	if err != nil {
-		return &object{}
-	}
-	return sub
+	return sub, err == nil
 }
 
 // set replaces or appends member name with the raw value v.
@@ -249,26 +260,12 @@ func SplitObject(raw []byte) (Object, error) {
 }
 
 // String returns member name if it is a JSON string.
-func (ob Object) String(name string) (string, bool) {
-	v := ob.o.member(name)
-	if len(v) == 0 || v[0] != '"' {
-		return "", false
-	}
-	s, err := unquote(v)
-	return s, err == nil
-}
+func (ob Object) String(name string) (string, bool) { return ob.o.stringMember(name) }
 
 // Object returns member name if it is a JSON object.
 func (ob Object) Object(name string) (Object, bool) {
-	v := ob.o.member(name)
-	if len(v) == 0 || v[0] != '{' {
-		return Object{}, false
-	}
-	sub, err := splitObject(v)
-	if err != nil {
-		return Object{}, false
-	}
-	return Object{sub}, true
+	sub, ok := ob.o.objectMember(name)
+	return Object{sub}, ok
 }
 
 // Objects returns the elements of member name that are JSON objects, when
