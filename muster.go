@@ -8,6 +8,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/muster-hub/muster/asff"
 	"github.com/muster-hub/muster/filter"
 )
 
@@ -47,25 +48,107 @@ type Finding struct {
 	Region string
 	FindingKey
 	Doc []byte
-	// ProcessedAt is when the hub last accepted an import of the finding.
+	// ProcessedAt is when the hub last accepted a change to the finding.
 	ProcessedAt time.Time
+	// Customized records which attributes the customer has taken over
+	// with BatchUpdateFindings (or, for Note, set with the legacy
+	// UpdateFindings): it decides what a provider's re-import may change,
+	// and nothing in Doc records it.
+	Customized asff.Customized
 }
 
-// UpsertResult says what an upsert did with one finding.
+// UpsertResult says what a write did with one finding.
 type UpsertResult int
 
-// The outcomes of an upsert.
+// The outcomes of a write.
 const (
 	Created UpsertResult = iota + 1
 	Updated
-	Unchanged // a stale import: the stored finding is as new or newer
+	// Unchanged: the merge or update kept the stored finding as it was,
+	// as for a stale import.
+	Unchanged
+	// NotFound: UpdateFindings found no finding under the key.
+	NotFound
 )
 
+// Change is what a MergeFunc or UpdateFunc decides to write for one
+// finding. The store writes all of it in one transaction, so a finding is
+// never stored without its history record or its metering.
+type Change struct {
+	// Finding is the finding to store under its key.
+	Finding *Finding
+	// History is appended to the finding's history; nil records nothing,
+	// as for the legacy UpdateFindings, which AWS leaves out of history.
+	History *HistoryRecord
+	// Meter counts the change as one finding ingested, in the usage of
+	// the finding's account and product on the UTC day of its ProcessedAt:
+	// what AWS bills as a finding ingestion event.
+	Meter bool
+}
+
 // MergeFunc decides what to store when a finding arrives. stored is the
-// finding already held under the same key, or nil. It returns the finding
-// to store, or nil to keep the stored one. It runs inside the store's
+// finding already held under the same key, or nil. It returns the change
+// to write, or nil to keep the stored finding. It runs inside the store's
 // transaction, so it must not block.
-type MergeFunc func(stored, incoming *Finding) (*Finding, error)
+type MergeFunc func(stored, incoming *Finding) (*Change, error)
+
+// UpdateFunc decides how a stored finding changes. It returns the change
+// to write, or nil to leave the finding as it is. Like MergeFunc it runs
+// inside the store's transaction, which is what makes a read-modify-write
+// of one finding atomic against concurrent writers.
+type UpdateFunc func(stored *Finding) (*Change, error)
+
+// History update sources, as FindingHistoryUpdateSource.Type names them.
+const (
+	SourceImport = "BATCH_IMPORT_FINDINGS"
+	SourceUpdate = "BATCH_UPDATE_FINDINGS"
+)
+
+// HistoryRecord is one change in a finding's history.
+type HistoryRecord struct {
+	// Seq orders a finding's records, later changes higher; the store
+	// assigns it.
+	Seq        int64
+	UpdateTime time.Time
+	// Created marks the record of the finding's creation.
+	Created bool
+	// SourceType is SourceImport or SourceUpdate; SourceIdentity is the
+	// ProductArn of an import or the caller's ARN of an update.
+	SourceType     string
+	SourceIdentity string
+	Updates        []asff.FieldUpdate
+}
+
+// HistoryQuery selects records of one finding's history, newest first.
+type HistoryQuery struct {
+	Region string
+	Key    FindingKey
+	// Start and End bound UpdateTime, both inclusive; zero is unbounded.
+	Start, End time.Time
+	// Before continues a listing with the records whose Seq is lower;
+	// zero starts at the newest.
+	Before int64
+	Limit  int
+}
+
+// RetentionQuery selects findings that have aged out. A finding's
+// retention clock is the later of its UpdatedAt and ProcessedAt; an
+// ARCHIVED finding ages out when the clock is before ArchivedBefore, any
+// other when it is before ActiveBefore.
+type RetentionQuery struct {
+	ActiveBefore, ArchivedBefore time.Time
+	// Limit is the most findings one call deletes, so that a large
+	// backlog goes in small transactions between other writes.
+	Limit int
+}
+
+// Usage is the count of findings ingested for one account and product on
+// one UTC day.
+type Usage struct {
+	Account, Region, ProductARN string
+	Day                         time.Time
+	Findings                    int64
+}
 
 // FindingQuery selects findings for GetFindings.
 type FindingQuery struct {
@@ -100,6 +183,19 @@ type Store interface {
 	// is written. Either all are written or none. The call returns once the
 	// transaction is durable.
 	UpsertFindings(ctx context.Context, findings []*Finding, merge MergeFunc) ([]UpsertResult, error)
+	// UpdateFindings calls update with the stored finding of each key in
+	// region and writes what it returns, all in one transaction; a key
+	// with no finding is NotFound and update is not called for it.
+	UpdateFindings(ctx context.Context, region string, keys []FindingKey, update UpdateFunc) ([]UpsertResult, error)
+	// FindingHistory returns records of one finding's history, newest
+	// first. A finding that does not exist has none.
+	FindingHistory(ctx context.Context, q HistoryQuery) ([]*HistoryRecord, error)
+	// DeleteExpired deletes up to q.Limit findings that have aged out,
+	// with their history, and returns how many it deleted.
+	DeleteExpired(ctx context.Context, q RetentionQuery) (int, error)
+	// Usage returns the metered usage of the days from through to (UTC
+	// days, both inclusive), ordered by day, account, region and product.
+	Usage(ctx context.Context, from, to time.Time) ([]Usage, error)
 	// QueryFindings returns the findings that q selects, in q's order.
 	QueryFindings(ctx context.Context, q FindingQuery) ([]*Finding, error)
 	// CountFindings returns how many findings are stored, for metrics.

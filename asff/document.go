@@ -202,29 +202,48 @@ func NormalizedLabel(n int) string {
 var ErrStale = errors.New("finding is not newer than the stored one")
 
 // Merge returns what to store when a provider re-imports a finding that
-// exists: the incoming (completed) finding, except that the customer's
-// fields keep their stored values, and a NOTIFIED or RESOLVED workflow goes
-// back to NEW when the provider reopens the finding. It returns ErrStale
-// when incoming is not newer than stored.
-func Merge(stored, incoming []byte) ([]byte, error) {
+// exists, and the customized set to store with it. incoming must have been
+// completed (Import.Complete), so its top level already mirrors its
+// FindingProviderFields. The result is incoming, except that:
+//
+//   - the customer's fields keep their stored values, though a Note set with
+//     the deprecated UpdateFindings (LegacyNote) gives way to the provider's;
+//   - an attribute the customer took over with BatchUpdateFindings keeps its
+//     stored top-level value, while its FindingProviderFields copy follows
+//     the provider — how AWS lets both parties keep their own view;
+//   - a NOTIFIED or RESOLVED workflow goes back to NEW when the provider
+//     reopens the finding.
+//
+// It returns ErrStale when incoming is not newer than stored.
+func Merge(stored, incoming []byte, c Customized) ([]byte, Customized, error) {
 	s, err := splitObject(stored)
 	if err != nil {
-		return nil, err
+		return nil, c, err
 	}
 	in, err := splitObject(incoming)
 	if err != nil {
-		return nil, err
+		return nil, c, err
 	}
 	su, err1 := ParseTime(s.str("UpdatedAt"))
 	iu, err2 := ParseTime(in.str("UpdatedAt"))
 	if err1 == nil && err2 == nil && !iu.After(su) {
-		return nil, ErrStale
+		return nil, c, ErrStale
 	}
 	for _, name := range customerFields {
-		if v := s.member(name); v != nil {
-			in.set(name, v)
-		} else {
-			in.delete(name)
+		if name == "Note" && c&LegacyNote != 0 {
+			// AWS documents that an UpdateFindings note does not survive
+			// the provider's next import; an absent incoming Note removes it.
+			if in.member(name) == nil {
+				in.delete(name)
+			}
+			continue
+		}
+		keep(in, s, name)
+	}
+	c &^= LegacyNote
+	for _, name := range providerMirrored {
+		if c&customBit(name) != 0 {
+			keep(in, s, name)
 		}
 	}
 	if reopened(s, in) {
@@ -235,7 +254,35 @@ func Merge(stored, incoming []byte) ([]byte, error) {
 			in.setString("WorkflowState", "NEW")
 		}
 	}
-	return in.bytes(), nil
+	return in.bytes(), c, nil
+}
+
+// customBit is the Customized bit of a providerMirrored attribute.
+func customBit(name string) Customized {
+	switch name {
+	case "Confidence":
+		return CustomConfidence
+	case "Criticality":
+		return CustomCriticality
+	case "RelatedFindings":
+		return CustomRelatedFindings
+	case "Severity":
+		return CustomSeverity
+	case "Types":
+		return CustomTypes
+	}
+	return 0
+}
+
+// keep gives dst the value of member name in src, removing it when src has
+// none: an owner's absent value must stay absent rather than let the other
+// party's value in.
+func keep(dst, src *object, name string) {
+	if v := src.member(name); v != nil {
+		dst.set(name, v)
+	} else {
+		dst.delete(name)
+	}
 }
 
 // reopened reports the provider changes after which AWS sets a NOTIFIED or

@@ -38,11 +38,20 @@ import (
 // Options says what to measure. The zero value of every field but
 // ServerCmd (needed when Endpoint is empty) has a default.
 type Options struct {
+	// Workload is what runs after the findings are imported:
+	// WorkloadImport (the default) times GetFindings queries,
+	// WorkloadMixed runs imports, re-imports, BatchUpdateFindings and
+	// GetFindings together, WorkloadRetention restarts the server with its
+	// clock moved past the retention period and imports while the
+	// retention job deletes every finding.
+	Workload string
 	// Endpoint is the base URL of the hub; empty starts one with ServerCmd.
 	Endpoint string
 	// ServerCmd returns the command that serves on addr with its data in
-	// dataDir, e.g. `muster serve --addr ADDR --data DIR`.
-	ServerCmd func(addr, dataDir string) *exec.Cmd
+	// dataDir, with args appended, e.g. `muster serve --addr ADDR --data
+	// DIR ARGS...`. The retention workload passes --clock-offset and
+	// --retention-interval.
+	ServerCmd func(addr, dataDir string, args ...string) *exec.Cmd
 	// DataDir of an Endpoint's server, to report the store size; the
 	// started server's is known.
 	DataDir string
@@ -66,6 +75,28 @@ type Options struct {
 	Settle time.Duration
 	// Out receives the table; nil prints nothing.
 	Out io.Writer
+
+	// Duration of the mixed workload; default 60s.
+	Duration time.Duration
+	// Updaters is the number of BatchUpdateFindings clients of the mixed
+	// workload; default 2.
+	Updaters int
+	// Reimport is the share of each import batch of the mixed workload
+	// that re-imports stored findings; default 0.3. Negative means none.
+	Reimport float64
+	// ImportRate paces the importers of the mixed workload, in findings
+	// per second for all of them; 0 sends as fast as the server takes them.
+	ImportRate float64
+	// CompareFindings is how many findings each of the fresh-import and
+	// re-import phases of the mixed workload sends, each alone; default a
+	// quarter of Findings, at most 50,000.
+	CompareFindings int
+	// Baseline is how long the retention workload imports before the
+	// restart, to know the import rate without deletions; default 20s.
+	Baseline time.Duration
+	// RetentionTimeout bounds the wait for the retention job to delete
+	// every expired finding; default 30m.
+	RetentionTimeout time.Duration
 }
 
 // Result is what a run measured.
@@ -84,6 +115,10 @@ type Result struct {
 	PeakRSS       int64 // bytes; -1 when unknown
 	StoreSize     int64 // bytes; -1 when unknown
 	ServerStarted bool
+
+	Workload  string
+	Mixed     *MixedResult     // of WorkloadMixed
+	Retention *RetentionResult // of WorkloadRetention
 }
 
 // ImportRate is findings imported per second of wall clock.
@@ -99,17 +134,24 @@ type QueryResult struct {
 	Name          string
 	P50, P95, P99 time.Duration
 	Results       int // findings returned by the first call, to show the filter matched
+	Calls         int // of the mixed workload; the import workload makes Options.Queries
 	Errors        int
 	Error         string // the first error
 }
 
 const (
-	defaultFindings    = 100_000
-	defaultConcurrency = 8
-	defaultQueries     = 50
-	batchSize          = 100
-	healthTimeout      = 60 * time.Second
-	stopTimeout        = 30 * time.Second
+	defaultFindings         = 100_000
+	defaultConcurrency      = 8
+	defaultQueries          = 50
+	defaultDuration         = 60 * time.Second
+	defaultUpdaters         = 2
+	defaultReimport         = 0.3
+	maxCompareFindings      = 50_000
+	defaultBaseline         = 20 * time.Second
+	defaultRetentionTimeout = 30 * time.Minute
+	batchSize               = 100
+	healthTimeout           = 60 * time.Second
+	stopTimeout             = 30 * time.Second
 )
 
 // Run generates the findings, starts a server if needed, imports, queries
@@ -133,7 +175,39 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	res = &Result{Findings: o.Findings, Concurrency: o.Concurrency, PeakRSS: -1, StoreSize: -1}
+	switch o.Workload {
+	case "":
+		o.Workload = WorkloadImport
+	case WorkloadImport, WorkloadMixed, WorkloadRetention:
+	default:
+		return nil, fmt.Errorf("bench: unknown workload %q: want %s, %s or %s", o.Workload, WorkloadImport, WorkloadMixed, WorkloadRetention)
+	}
+	if o.Workload == WorkloadRetention && o.Endpoint != "" {
+		return nil, errors.New("bench: the retention workload restarts the server with its clock moved forward, so it needs a server it starts itself: leave the endpoint empty")
+	}
+	if o.Workload == WorkloadMixed && o.Findings < o.Concurrency*batchSize {
+		return nil, fmt.Errorf("bench: the mixed workload needs at least %d findings (%d clients × %d) to re-import", o.Concurrency*batchSize, o.Concurrency, batchSize)
+	}
+	if o.Duration <= 0 {
+		o.Duration = defaultDuration
+	}
+	if o.Updaters <= 0 {
+		o.Updaters = defaultUpdaters
+	}
+	if o.Reimport == 0 {
+		o.Reimport = defaultReimport
+	}
+	o.Reimport = min(max(o.Reimport, 0), 1)
+	if o.CompareFindings <= 0 {
+		o.CompareFindings = min(max(o.Findings/4, 2*batchSize), maxCompareFindings)
+	}
+	if o.Baseline <= 0 {
+		o.Baseline = defaultBaseline
+	}
+	if o.RetentionTimeout <= 0 {
+		o.RetentionTimeout = defaultRetentionTimeout
+	}
+	res = &Result{Findings: o.Findings, Concurrency: o.Concurrency, PeakRSS: -1, StoreSize: -1, Workload: o.Workload}
 
 	gen := NewGenerator(o.Seed, o.Region, o.Account, o.Now)
 	findings := make([]types.AwsSecurityFinding, o.Findings)
@@ -149,18 +223,25 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		if o.ServerCmd == nil {
 			return nil, errors.New("bench: no endpoint and no server command")
 		}
-		srv, err = startServer(ctx, o.ServerCmd)
+		dir, err := os.MkdirTemp("", "muster-bench-")
 		if err != nil {
 			return nil, err
 		}
+		srv, err = startServer(ctx, o.ServerCmd, dir)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
 		defer func() {
+			// srv is the server running now: the retention workload
+			// replaces the first one.
 			if serr := srv.stop(); serr != nil && err == nil {
 				err = serr
 			}
-			if size, derr := dirSize(srv.dataDir); derr == nil {
+			if size, derr := dirSize(dir); derr == nil {
 				res.StoreSize = size
 			}
-			os.RemoveAll(srv.dataDir)
+			os.RemoveAll(dir)
 			if err == nil && o.Out != nil {
 				res.Print(o.Out)
 			}
@@ -200,14 +281,25 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	res.Settle = o.Settle
 
-	for _, q := range queries(o, rare) {
-		res.Queries = append(res.Queries, runQuery(ctx, clients[0], q, o.Queries))
-		if ctx.Err() != nil {
-			return res, ctx.Err()
+	switch o.Workload {
+	case WorkloadMixed:
+		if err := runMixed(ctx, o, gen, queries(o, rare), clients, res); err != nil {
+			return res, err
+		}
+	case WorkloadRetention:
+		if err := runRetention(ctx, o, &srv, res); err != nil {
+			return res, err
+		}
+	default:
+		for _, q := range queries(o, rare) {
+			res.Queries = append(res.Queries, runQuery(ctx, clients[0], q, o.Queries))
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
 		}
 	}
 	if srv != nil {
-		res.PeakRSS = peakRSS(srv.cmd.Process.Pid)
+		res.PeakRSS = max(res.PeakRSS, peakRSS(srv.cmd.Process.Pid))
 	} else if o.DataDir != "" {
 		if size, err := dirSize(o.DataDir); err == nil {
 			res.StoreSize = size
@@ -353,8 +445,21 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 	return sorted[max(i-1, 0)]
 }
 
-// Print writes the result as an aligned table.
+// Print writes the result as aligned tables.
 func (r *Result) Print(w io.Writer) {
+	r.printImport(w)
+	fmt.Fprintln(w)
+	switch {
+	case r.Mixed != nil:
+		r.Mixed.print(w, r)
+	case r.Retention != nil:
+		r.Retention.print(w, r)
+	default:
+		r.printQueries(w)
+	}
+}
+
+func (r *Result) printImport(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "endpoint\t%s\n", r.Endpoint)
 	fmt.Fprintf(tw, "findings\t%d\t~%s each on the wire\n", r.Findings, bytesString(int64(r.AvgSize)))
@@ -371,9 +476,10 @@ func (r *Result) Print(w io.Writer) {
 	fmt.Fprintf(tw, "peak RSS\t%s\n", bytesOrNA(r.PeakRSS))
 	fmt.Fprintf(tw, "store size\t%s\n", bytesOrNA(r.StoreSize))
 	tw.Flush()
-	fmt.Fprintln(w)
+}
 
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+func (r *Result) printQueries(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "GetFindings (MaxResults 100, UpdatedAt desc; %s after the import)\t%9s\t%9s\t%9s\t%7s\t%6s\n", r.Settle, "p50", "p95", "p99", "results", "errors")
 	for _, q := range r.Queries {
 		fmt.Fprintf(tw, "%s\t%9s\t%9s\t%9s\t%7d\t%6d\n", q.Name, ms(q.P50), ms(q.P95), ms(q.P99), q.Results, q.Errors)
@@ -417,24 +523,22 @@ type server struct {
 	output   *tailBuffer
 	exited   chan struct{}
 	waitErr  error
+	// started is when the process was started, healthy when it first
+	// answered /healthz.
+	started, healthy time.Time
 }
 
-// startServer runs cmd on a free loopback port with a fresh data dir and
-// waits until it answers /healthz.
-func startServer(ctx context.Context, mk func(addr, dataDir string) *exec.Cmd) (*server, error) {
-	dir, err := os.MkdirTemp("", "muster-bench-")
-	if err != nil {
-		return nil, err
-	}
+// startServer runs the server with its data in dir, on a free loopback
+// port, and waits until it answers /healthz. It leaves dir to the caller.
+func startServer(ctx context.Context, mk func(addr, dataDir string, args ...string) *exec.Cmd, dir string, args ...string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
-	s := &server{cmd: mk(addr, dir), endpoint: "http://" + addr, dataDir: dir, output: &tailBuffer{max: 8 << 10}, exited: make(chan struct{})}
+	s := &server{cmd: mk(addr, dir, args...), endpoint: "http://" + addr, dataDir: dir, output: &tailBuffer{max: 8 << 10}, exited: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
+	s.started = time.Now()
 	if err := s.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
 		return nil, fmt.Errorf("bench: starting server: %w", err)
 	}
 	go func() {
@@ -448,22 +552,20 @@ func startServer(ctx context.Context, mk func(addr, dataDir string) *exec.Cmd) (
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				s.healthy = time.Now()
 				return s, nil
 			}
 		}
 		select {
 		case <-s.exited:
-			os.RemoveAll(dir)
 			return nil, fmt.Errorf("bench: server exited before it was healthy (%v):\n%s", s.waitErr, s.output)
 		case <-ctx.Done():
 			s.stop()
-			os.RemoveAll(dir)
 			return nil, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			s.stop()
-			os.RemoveAll(dir)
 			return nil, fmt.Errorf("bench: server not healthy after %s:\n%s", healthTimeout, s.output)
 		}
 	}

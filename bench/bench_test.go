@@ -332,14 +332,18 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if musterDir != "" {
+		os.RemoveAll(musterDir)
+	}
+	os.Exit(code)
 }
 
 // TestRunStartsServer starts a server, measures it and stops it.
 func TestRunStartsServer(t *testing.T) {
 	var dataDir string
 	res, err := Run(context.Background(), Options{
-		ServerCmd: func(addr, dir string) *exec.Cmd {
+		ServerCmd: func(addr, dir string, _ ...string) *exec.Cmd {
 			dataDir = dir
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), "BENCH_FAKE_SERVER="+addr+","+dir)
@@ -361,7 +365,7 @@ func TestRunStartsServer(t *testing.T) {
 // TestServerFailsToStart reports the server's own words.
 func TestServerFailsToStart(t *testing.T) {
 	_, err := Run(context.Background(), Options{
-		ServerCmd: func(addr, dir string) *exec.Cmd {
+		ServerCmd: func(addr, dir string, _ ...string) *exec.Cmd {
 			return exec.Command("sh", "-c", "echo 'cannot open store' >&2; exit 3")
 		},
 		Findings: 10,

@@ -14,15 +14,21 @@ import (
 // holds, so that the store's indexes and filters are measured on data that
 // looks like production rather than on copies of one finding. The same
 // seed and Now give the same findings.
+//
+// Finding i is a function of the seed, Now and i alone, so At(i) makes it
+// again at any time: the bench re-imports and updates stored findings
+// without keeping them in memory.
 type Generator struct {
 	Region, Account string
 	// Now is the newest UpdatedAt; findings spread over the 60 days before.
 	Now time.Time
 
+	seed        uint64
+	pcg         *rand.PCG // reseeded for each finding
 	rng         *rand.Rand
 	zipf        *rand.Zipf
 	resources   []resource
-	used        []int // how many findings name each resource
+	used        []int // how many findings name each resource; nil in a clone
 	products    []*string
 	timestamps  []*string // one a minute over the 60 days, oldest first
 	n           int
@@ -61,9 +67,9 @@ const resourceCount = 50_000
 func NewGenerator(seed uint64, region, account string, now time.Time) *Generator {
 	g := &Generator{
 		Region: region, Account: account, Now: now.UTC().Truncate(time.Minute),
-		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		seed: seed,
 	}
-	g.zipf = rand.NewZipf(g.rng, 1.1, 4, resourceCount-1)
+	g.newRand()
 	g.idPrefix = "arn:aws:securityhub:" + region + ":" + account + ":bench/" + strconv.FormatUint(seed, 36) + "/finding/"
 	for _, p := range ProductArns(region, account) {
 		g.products = append(g.products, aws.String(p))
@@ -192,11 +198,42 @@ func (g *Generator) newResource(i int) resource {
 	return r
 }
 
+func (g *Generator) newRand() {
+	g.pcg = rand.NewPCG(0, 0)
+	g.rng = rand.New(g.pcg)
+	g.zipf = rand.NewZipf(g.rng, 1.1, 4, resourceCount-1)
+}
+
+// reseed starts the random stream of finding i, or of a variant of it.
+func (g *Generator) reseed(i, variant uint64) {
+	g.pcg.Seed(g.seed^splitmix(i), splitmix(i^splitmix(variant^0x9e3779b97f4a7c15)))
+}
+
+// splitmix is SplitMix64's finalizer: neighbouring inputs give unrelated
+// outputs, so that findings i and i+1 start unrelated random streams.
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// Clone returns a generator of the same findings that can be used in
+// another goroutine: it shares the read-only parts and has its own random
+// state. A clone does not count resource use (see ResourceUse).
+func (g *Generator) Clone() *Generator {
+	c := *g
+	c.used = nil
+	c.newRand()
+	return &c
+}
+
 // Next returns the next finding. Findings share their read-only parts
 // (resources, tags, remediation…) with each other: change a copy, not them.
 func (g *Generator) Next() types.AwsSecurityFinding {
 	var f types.AwsSecurityFinding
-	g.fill(&f)
+	g.fill(&f, g.n, true)
+	g.n++
 	return f
 }
 
@@ -204,12 +241,53 @@ func (g *Generator) Next() types.AwsSecurityFinding {
 // is a large struct, and copying it costs as much as making it.
 func (g *Generator) Generate(dst []types.AwsSecurityFinding) {
 	for i := range dst {
-		g.fill(&dst[i])
+		g.fill(&dst[i], g.n, true)
+		g.n++
 	}
 }
 
-func (g *Generator) fill(f *types.AwsSecurityFinding) {
-	g.n++
+// At returns finding i (counting from 0), the same that the (i+1)th call
+// of Next returns, whatever was generated before.
+func (g *Generator) At(i int) types.AwsSecurityFinding {
+	var f types.AwsSecurityFinding
+	g.fill(&f, i, false)
+	return f
+}
+
+// Reimport returns finding i as its provider sends it again at updated:
+// UpdatedAt and LastObservedAt are updated, and the check's result has
+// moved on — most findings still fail (a new Compliance result), some were
+// fixed (PASSED and ARCHIVED), some changed severity. The changes depend
+// on i and updated. For the import to be applied rather than dropped as
+// stale, updated must be later than the finding's stored UpdatedAt.
+func (g *Generator) Reimport(i int, updated time.Time) types.AwsSecurityFinding {
+	var f types.AwsSecurityFinding
+	ri := g.fill(&f, i, false)
+	g.reseed(uint64(i), uint64(updated.UnixNano()))
+	r := g.rng
+	shared := &g.perRule[ri]
+	ts := aws.String(updated.UTC().Format("2006-01-02T15:04:05.000Z"))
+	f.UpdatedAt, f.LastObservedAt = ts, ts
+	switch x := r.IntN(10); {
+	case x < 2: // fixed
+		f.Compliance = &shared.compliance[0] // PASSED
+		f.RecordState = types.RecordStateArchived
+	case x < 3: // the provider rated it again
+		n := r.IntN(len(g.severities))
+		f.Severity = &g.severities[n]
+		f.FindingProviderFields = &shared.providerFields[sevIndex(severityOf(n))]
+		f.RecordState = types.RecordStateActive
+	default: // still failing
+		f.Compliance = &shared.compliance[1+r.IntN(3)] // FAILED, FAILED, WARNING
+		f.RecordState = types.RecordStateActive
+	}
+	f.Description = aws.String(truncate(rules[ri].description+" Resource "+aws.ToString(f.Resources[0].Id)+" was evaluated on "+*ts+".", 1024))
+	return f
+}
+
+// fill makes finding i and returns the index of its rule.
+func (g *Generator) fill(f *types.AwsSecurityFinding, i int, count bool) int {
+	g.reseed(uint64(i), 0)
 	r := g.rng
 	ri := r.IntN(len(rules))
 	rule := &rules[ri]
@@ -227,7 +305,9 @@ func (g *Generator) fill(f *types.AwsSecurityFinding) {
 	var first *resource
 	for i := range resources {
 		k := int(g.zipf.Uint64())
-		g.used[k]++
+		if count && g.used != nil {
+			g.used[k]++
+		}
 		res := &g.resources[k]
 		if first == nil {
 			first = res
@@ -257,7 +337,7 @@ func (g *Generator) fill(f *types.AwsSecurityFinding) {
 
 	*f = types.AwsSecurityFinding{
 		SchemaVersion:         g.schemaVersion,
-		Id:                    aws.String(g.idPrefix + strconv.FormatUint(r.Uint64()>>16, 36) + "-" + strconv.Itoa(g.n)),
+		Id:                    aws.String(g.idPrefix + strconv.FormatUint(r.Uint64()>>16, 36) + "-" + strconv.Itoa(i+1)),
 		ProductArn:            g.products[weighted(r.IntN(100), productWeights)],
 		GeneratorId:           shared.generator,
 		AwsAccountId:          g.account,
@@ -280,6 +360,7 @@ func (g *Generator) fill(f *types.AwsSecurityFinding) {
 		Workflow:              &g.workflows[workflow],
 		RecordState:           record,
 	}
+	return ri
 }
 
 // sharedParts are the parts of findings that depend on the rule only.

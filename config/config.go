@@ -19,6 +19,11 @@ import (
 type Config struct {
 	// Accounts maps 12-digit account ids to their principals.
 	Accounts map[string]*Account `yaml:"accounts"`
+	// Retention is how long an active finding lives after its last
+	// update (AWS: 90d); ArchivedRetention the same for an archived one
+	// (AWS: 30d). Zero keeps AWS's value.
+	Retention         Duration `yaml:"retention"`
+	ArchivedRetention Duration `yaml:"archived_retention"`
 
 	path string
 	keys map[string]*Key

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParse(t *testing.T) {
@@ -44,6 +45,21 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		_, err := Parse("bad.yaml", []byte(c.yaml))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestRetention(t *testing.T) {
+	c, err := Parse("m.yaml", []byte("retention: 60d\narchived_retention: 36h\naccounts:\n  \"111111111111\": {}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(c.Retention) != 60*24*time.Hour || time.Duration(c.ArchivedRetention) != 36*time.Hour {
+		t.Errorf("retention %v archived %v", c.Retention, c.ArchivedRetention)
+	}
+	for _, bad := range []string{"retention: 1.5d", "retention: -3d", "retention: soon"} {
+		if _, err := Parse("m.yaml", []byte(bad+"\naccounts:\n  \"111111111111\": {}\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
+			t.Errorf("%s: got %v, want an error naming line 1", bad, err)
 		}
 	}
 }

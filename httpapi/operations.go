@@ -56,6 +56,15 @@ func (s *Server) operations() map[string]handler {
 		"GetFindings": decoded(func(ctx context.Context, c hub.Caller, in hub.GetFindingsInput) (any, error) {
 			return svc.GetFindings(ctx, c, in)
 		}),
+		"BatchUpdateFindings": decoded(func(ctx context.Context, c hub.Caller, in hub.BatchUpdateInput) (any, error) {
+			return svc.BatchUpdateFindings(ctx, c, in)
+		}),
+		"UpdateFindings": decoded(func(ctx context.Context, c hub.Caller, in hub.UpdateFindingsInput) (any, error) {
+			return struct{}{}, svc.UpdateFindings(ctx, c, in)
+		}),
+		"GetFindingHistory": decoded(func(ctx context.Context, c hub.Caller, in hub.GetHistoryInput) (any, error) {
+			return svc.GetFindingHistory(ctx, c, in)
+		}),
 	}
 }
 

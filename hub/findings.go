@@ -2,7 +2,6 @@ package hub
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -104,33 +103,30 @@ func (s *Service) BatchImportFindings(ctx context.Context, c Caller, findings []
 		})
 	}
 	if len(batch) > 0 {
-		if _, err := s.store.UpsertFindings(ctx, batch, mergeImport); err != nil {
+		results, err := s.store.UpsertFindings(ctx, batch, mergeImport)
+		if err != nil {
 			return nil, err
 		}
+		s.observeIngested(batch, results)
 	}
 	out.FailedCount = len(out.FailedFindings)
 	out.SuccessCount = len(findings) - out.FailedCount
 	return out, nil
 }
 
-// mergeImport is the MergeFunc of BatchImportFindings: a new key is stored
-// as it came, an existing one through asff.Merge's ownership rules, and a
-// stale update is dropped (AWS counts it as a success but keeps the newer
-// finding).
-func mergeImport(stored, incoming *muster.Finding) (*muster.Finding, error) {
-	if stored == nil {
-		return incoming, nil
+// observeIngested reports the findings a BatchImportFindings call wrote,
+// by account and product.
+func (s *Service) observeIngested(batch []*muster.Finding, results []muster.UpsertResult) {
+	type key struct{ account, product string }
+	n := map[key]int{}
+	for i, r := range results {
+		if r == muster.Created || r == muster.Updated {
+			n[key{batch[i].Account, batch[i].ProductARN}]++
+		}
 	}
-	doc, err := asff.Merge(stored.Doc, incoming.Doc)
-	if errors.Is(err, asff.ErrStale) {
-		return nil, nil
+	for k, v := range n {
+		s.Observer.FindingsIngested(k.account, k.product, v)
 	}
-	if err != nil {
-		return nil, err
-	}
-	f := *incoming
-	f.Doc = doc
-	return &f, nil
 }
 
 // product returns the catalog entry of a ProductArn. The partners issue

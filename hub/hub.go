@@ -31,14 +31,19 @@ type Service struct {
 	store  muster.Store
 	auth   Authorizer
 	tokens tokenCodec
-	// Now is the service's clock; tests move it.
+	// Now is the service's clock: ProcessedAt, history and retention read
+	// it. Tests and operators (muster serve --clock-offset) move it.
 	Now func() time.Time
+	// Retention is how long findings live; DefaultRetention unless set.
+	Retention Retention
+	// Observer hears of ingested and expired findings.
+	Observer Observer
 }
 
 // New returns a Service over store. tokenKey signs pagination tokens, so
 // it must stay the same across restarts for tokens to survive them.
 func New(store muster.Store, auth Authorizer, tokenKey []byte) *Service {
-	return &Service{store: store, auth: auth, tokens: tokenCodec{key: tokenKey}, Now: time.Now}
+	return &Service{store: store, auth: auth, tokens: tokenCodec{key: tokenKey}, Now: time.Now, Retention: DefaultRetention, Observer: nopObserver{}}
 }
 
 // EnableInput is the input of EnableSecurityHub.

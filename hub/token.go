@@ -26,6 +26,8 @@ type token struct {
 	Binding string        `json:"b"`
 	NowMS   int64         `json:"n"`
 	Cursor  filter.Cursor `json:"c"`
+	// Seq continues a finding history listing before this record.
+	Seq int64 `json:"s,omitempty"`
 }
 
 func (t token) now() time.Time { return time.UnixMilli(t.NowMS).UTC() }

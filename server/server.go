@@ -38,9 +38,22 @@ type Options struct {
 	// Config is the parsed configuration file; nil runs in open mode.
 	Config *config.Config
 	Logger *slog.Logger
-	// Now replaces the clock, for tests.
+	// Now replaces the hub's clock — ProcessedAt, history, retention —
+	// so that tests and operators can move time forward. Signatures are
+	// still checked against the real clock, since clients sign with it.
 	Now func() time.Time
+	// Retention is how long findings live; zero members take AWS's
+	// durations (hub.DefaultRetention).
+	Retention hub.Retention
+	// RetentionInterval is how often the retention job runs; zero is
+	// DefaultRetentionInterval, negative disables the job.
+	RetentionInterval time.Duration
 }
+
+// DefaultRetentionInterval is how often the retention job looks for
+// findings that have aged out. Findings live for weeks, so a minute late
+// is nothing, and a run that finds nothing costs two index seeks.
+const DefaultRetentionInterval = time.Minute
 
 // Server is a running Muster.
 type Server struct {
@@ -51,6 +64,9 @@ type Server struct {
 	listener net.Listener
 	http     *http.Server
 	done     chan error
+	metrics  *lifecycleMetrics
+	stopJobs context.CancelFunc
+	jobsDone chan struct{}
 }
 
 // DefaultAccount is the account of open-mode callers whose access key id is
@@ -84,8 +100,17 @@ func Open(o Options) (*Server, error) {
 	}
 	svc := hub.New(store, auth, key)
 	svc.Now = o.Now
+	if o.Retention.Active > 0 {
+		svc.Retention.Active = o.Retention.Active
+	}
+	if o.Retention.Archived > 0 {
+		svc.Retention.Archived = o.Retention.Archived
+	}
+	if o.RetentionInterval == 0 {
+		o.RetentionInterval = DefaultRetentionInterval
+	}
 
-	verifier := &sigv4.Verifier{Service: "securityhub", Now: o.Now}
+	verifier := &sigv4.Verifier{Service: "securityhub", Now: time.Now}
 	identify := openIdentity
 	if c := o.Config; c != nil {
 		verifier.Secret = func(id, _ string) (string, error) {
@@ -107,9 +132,11 @@ func Open(o Options) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(findingsGauge(store))
+	lm := newLifecycleMetrics(reg)
+	svc.Observer = lm
 	api := httpapi.New(svc, verifier, identify, o.Logger, httpapi.NewMetrics(reg))
 
-	s := &Server{Service: svc, Store: store, opts: o}
+	s := &Server{Service: svc, Store: store, opts: o, metrics: lm}
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -145,7 +172,9 @@ func (s *Server) Start() error {
 	s.listener = l
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.http.Serve(l) }()
-	s.opts.Logger.Info("muster listening", "addr", l.Addr().String(), "data", s.opts.DataDir, "open_mode", s.opts.Config == nil)
+	s.startJobs()
+	s.opts.Logger.Info("muster listening", "addr", l.Addr().String(), "data", s.opts.DataDir, "open_mode", s.opts.Config == nil,
+		"retention_active", s.Service.Retention.Active.String(), "retention_archived", s.Service.Retention.Archived.String())
 	return nil
 }
 
@@ -159,6 +188,7 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // deadline, then closes the store so that its files are left clean.
 func (s *Server) Close(ctx context.Context) error {
 	var errs []error
+	s.stopBackground()
 	if s.listener != nil {
 		if err := s.http.Shutdown(ctx); err != nil {
 			errs = append(errs, err)

@@ -146,9 +146,8 @@ func newBenchGen(n int) *benchGen {
 // has been importing for three months: new imports carry the current time.
 func (g *benchGen) finding(n int) *muster.Finding {
 	t := g.templates[n%len(g.templates)]
-	h := uint64(n+1) * 0x9e3779b97f4a7c15
-	h ^= h >> 31
-	id := fmt.Sprintf("arn:aws:securityhub:us-east-1:111111111111:subscription/aws-foundational-security-best-practices/v/1.0.0/S3.8/finding/%016x-%d", h, n)
+	h := benchHash(n)
+	id := g.key(n).ID
 	updated := asff.FormatTime(g.base.Add(time.Duration(n-g.n) * g.step))
 	var res []any
 	var resJSON bytes.Buffer
@@ -184,11 +183,28 @@ func (g *benchGen) finding(n int) *muster.Finding {
 	}
 }
 
-func mergeNewer(stored, in *muster.Finding) (*muster.Finding, error) {
+// mergeNewer keeps the newer finding and, as the service's import does,
+// records the change in its history and meters it.
+func benchHash(n int) uint64 {
+	h := uint64(n+1) * 0x9e3779b97f4a7c15
+	return h ^ h>>31
+}
+
+// key returns the key of the n-th finding without making it.
+func (g *benchGen) key(n int) muster.FindingKey {
+	t := g.templates[n%len(g.templates)]
+	id := fmt.Sprintf("arn:aws:securityhub:us-east-1:111111111111:subscription/aws-foundational-security-best-practices/v/1.0.0/S3.8/finding/%016x-%d", benchHash(n), n)
+	return muster.FindingKey{Account: benchAccount, ProductARN: t.fields["ProductArn"].(string), ID: id}
+}
+
+func mergeNewer(stored, in *muster.Finding) (*muster.Change, error) {
 	if stored != nil && storetest.Fields(stored)["UpdatedAt"].(string) >= storetest.Fields(in)["UpdatedAt"].(string) {
 		return nil, nil
 	}
-	return in, nil
+	return &muster.Change{Finding: in, Meter: true, History: &muster.HistoryRecord{
+		UpdateTime: in.ProcessedAt, Created: stored == nil,
+		SourceType: muster.SourceImport, SourceIdentity: in.ProductARN,
+	}}, nil
 }
 
 // BenchmarkUpsert imports new 3 KB findings in batches of 100 from 4
@@ -273,29 +289,7 @@ func benchDB(b *testing.B, n int) *DB {
 	if statErr != nil {
 		g := newBenchGen(n)
 		start := time.Now()
-		var wg sync.WaitGroup
-		var next atomic.Int64
-		for range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					first := int(next.Add(100)) - 100
-					if first >= n {
-						return
-					}
-					var fs []*muster.Finding
-					for i := first; i < min(first+100, n); i++ {
-						fs = append(fs, g.finding(i))
-					}
-					if _, err := db.UpsertFindings(context.Background(), fs, mergeNewer); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
+		benchLoad(b, db, g, 0, n, time.Time{})
 		b.Logf("loaded %d findings in %v (%.0f findings/s)", n, time.Since(start), float64(n)/time.Since(start).Seconds())
 		// Statistics as the writer keeps them, so plans are those of a
 		// long-running server.
@@ -306,6 +300,39 @@ func benchDB(b *testing.B, n int) *DB {
 	}
 	benchDBs[n] = db
 	return db
+}
+
+// benchLoad imports findings from through to-1 of g in batches of 100
+// from 4 goroutines, processed at processed (zero: now).
+func benchLoad(b *testing.B, db *DB, g *benchGen, from, to int, processed time.Time) {
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	next.Store(int64(from))
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				first := int(next.Add(100)) - 100
+				if first >= to {
+					return
+				}
+				var fs []*muster.Finding
+				for i := first; i < min(first+100, to); i++ {
+					f := g.finding(i)
+					if !processed.IsZero() {
+						f.ProcessedAt = processed
+					}
+					fs = append(fs, f)
+				}
+				if _, err := db.UpsertFindings(context.Background(), fs, mergeNewer); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 var (
@@ -363,4 +390,136 @@ func BenchmarkQuery(b *testing.B) {
 			b.ReportMetric(float64(got), "rows")
 		})
 	}
+}
+
+// BenchmarkUpdateFindings runs BatchUpdateFindings-sized calls, 100 random
+// keys each, one after the other, against 100,000 findings (override with
+// MUSTER_BENCH_ROWS): each finding's Workflow.Status changes, with a
+// history record, as a triage does. The figure is findings updated per
+// second by one caller.
+func BenchmarkUpdateFindings(b *testing.B) {
+	rows := 100_000
+	if s := os.Getenv("MUSTER_BENCH_ROWS"); s != "" {
+		rows, _ = strconv.Atoi(s)
+	}
+	db := benchDB(b, rows)
+	g := newBenchGen(rows)
+	r := rand.New(rand.NewPCG(3, 4))
+	prefix := []byte(`"Workflow":{"Status":"`)
+	statuses := []string{"NOTIFIED", "RESOLVED", "SUPPRESSED", "NEW"}
+	round := 0
+	update := func(stored *muster.Finding) (*muster.Change, error) {
+		doc := stored.Doc
+		i := bytes.Index(doc, prefix)
+		if i < 0 {
+			return nil, fmt.Errorf("no Workflow in %s", stored.ID)
+		}
+		j := i + len(prefix)
+		k := j + bytes.IndexByte(doc[j:], '"')
+		old, status := string(doc[j:k]), statuses[round%len(statuses)]
+		if old == status {
+			return nil, nil
+		}
+		f := *stored
+		f.Doc = slices.Concat(doc[:j], []byte(status), doc[k:])
+		f.ProcessedAt = time.Now()
+		return &muster.Change{Finding: &f, History: &muster.HistoryRecord{
+			UpdateTime: f.ProcessedAt, SourceType: muster.SourceUpdate, SourceIdentity: "arn:aws:iam::111111111111:user/bench",
+			Updates: []asff.FieldUpdate{{Field: "Workflow.Status", Old: old, New: status}},
+		}}, nil
+	}
+	keys := make([]muster.FindingKey, 100)
+	updated := 0
+	start := time.Now()
+	for b.Loop() {
+		round++
+		for i := range keys {
+			keys[i] = g.key(r.IntN(rows))
+		}
+		res, err := db.UpdateFindings(context.Background(), "us-east-1", keys, update)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, x := range res {
+			if x == muster.NotFound {
+				b.Fatal("key not found")
+			}
+			if x == muster.Updated {
+				updated++
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*len(keys))/time.Since(start).Seconds(), "findings/s")
+	b.ReportMetric(float64(updated)/float64(b.N*len(keys)), "updated/key")
+}
+
+// BenchmarkDeleteExpired deletes aged-out findings in calls of Limit 500,
+// as the retention job does, from a store that also holds 100,000 current
+// findings (override with MUSTER_BENCH_ROWS). The pool of aged-out
+// findings is refilled outside the timer. Nothing reports the cost of a
+// call that finds nothing to delete, the job's steady state.
+func BenchmarkDeleteExpired(b *testing.B) {
+	rows := 100_000
+	if s := os.Getenv("MUSTER_BENCH_ROWS"); s != "" {
+		rows, _ = strconv.Atoi(s)
+	}
+	db, err := Open(filepath.Join(b.TempDir(), "expire.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	const (
+		limit = 500
+		pool  = 40 * limit
+	)
+	g := newBenchGen(rows + 1_000_000)
+	benchLoad(b, db, g, 0, rows, time.Time{})
+	// Aged-out findings: processed long ago, updated before the cutoff.
+	old := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	q := muster.RetentionQuery{ActiveBefore: time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC), ArchivedBefore: time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC), Limit: limit}
+	next := rows
+	left := 0
+	fill := func() {
+		benchLoad(b, db, g, next, next+pool, old)
+		next += pool
+		left = pool
+	}
+	b.Run("Limit500", func(b *testing.B) {
+		deleted := 0
+		var spent time.Duration
+		for b.Loop() {
+			if left < limit {
+				b.StopTimer()
+				fill()
+				b.StartTimer()
+			}
+			t0 := time.Now()
+			n, err := db.DeleteExpired(context.Background(), q)
+			spent += time.Since(t0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n != limit {
+				b.Fatalf("deleted %d, want %d", n, limit)
+			}
+			left -= n
+			deleted += n
+		}
+		b.ReportMetric(float64(deleted)/spent.Seconds(), "findings/s")
+	})
+	b.Run("Nothing", func(b *testing.B) {
+		for left > 0 {
+			n, err := db.DeleteExpired(context.Background(), q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			left -= n
+		}
+		for b.Loop() {
+			n, err := db.DeleteExpired(context.Background(), q)
+			if err != nil || n != 0 {
+				b.Fatalf("deleted %d, %v; want none", n, err)
+			}
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/muster-hub/muster"
+	"github.com/muster-hub/muster/asff"
 	"github.com/muster-hub/muster/filter"
 )
 
@@ -51,15 +52,17 @@ func (db *DB) QueryFindings(ctx context.Context, q muster.FindingQuery) ([]*must
 	)
 	for rows.Next() {
 		var (
-			rid int64
-			pa  int64
-			f   = &muster.Finding{Region: q.Region}
+			rid    int64
+			pa     int64
+			custom int64
+			f      = &muster.Finding{Region: q.Region}
 		)
-		if err := rows.Scan(&rid, &f.Account, &f.ProductARN, &f.ID, &pa); err != nil {
+		if err := rows.Scan(&rid, &f.Account, &f.ProductARN, &f.ID, &pa, &custom); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		f.ProcessedAt = time.Unix(0, pa).UTC()
+		f.Customized = asff.Customized(custom)
 		out = append(out, f)
 		rids = append(rids, rid)
 	}
@@ -256,7 +259,7 @@ func compileQuery(sids map[int64]string, q muster.FindingQuery, hint string, dri
 		limit = int64(q.Limit)
 	}
 	var sb strings.Builder
-	sb.WriteString("SELECT f.rid, f.account, f.product_arn, f.id, f.processed_at FROM ")
+	sb.WriteString("SELECT f.rid, f.account, f.product_arn, f.id, f.processed_at, f.customized FROM ")
 	if driver >= 0 {
 		c := &q.Filter.Conds[driver]
 		field := attrPaths[c.Field.Path]

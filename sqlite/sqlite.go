@@ -10,6 +10,13 @@
 // Resources[].Type). Every other filter is compiled to SQLite's JSON
 // functions over the document.
 //
+// The finding lifecycle adds a retention clock to the narrow table (the
+// later of UpdatedAt and ProcessedAt) with one index that DeleteExpired
+// walks, a history table clustered by finding, and a usage table of
+// findings ingested per UTC day, account, region and product, which an
+// import adds to once per request. A finding is written with its history
+// and metering in one transaction.
+//
 // # Durability
 //
 // The database runs in WAL mode with synchronous=NORMAL. A transaction is

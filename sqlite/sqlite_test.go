@@ -62,7 +62,9 @@ func TestReopen(t *testing.T) {
 	}
 }
 
-func keepIncoming(_, in *muster.Finding) (*muster.Finding, error) { return in, nil }
+func keepIncoming(_, in *muster.Finding) (*muster.Change, error) {
+	return &muster.Change{Finding: in}, nil
+}
 
 const childEnv = "MUSTER_SQLITE_DURABILITY_CHILD"
 

@@ -27,7 +27,7 @@ var attrPaths = map[string]int{
 
 // stmts are the writer's prepared statements, reused for every finding.
 type stmts struct {
-	sel, ins, insDoc, upd, updDoc, insAttr, delAttr *sql.Stmt
+	sel, ins, insDoc, upd, updDoc, insAttr, delAttr, insHist, addUsage, saveSeq *sql.Stmt
 }
 
 func prepare(ctx context.Context, c *sql.Conn) (*stmts, error) {
@@ -38,16 +38,20 @@ func prepare(ctx context.Context, c *sql.Conn) (*stmts, error) {
 			*dst, err = c.PrepareContext(ctx, q)
 		}
 	}
-	p(&st.sel, `SELECT f.rid, f.processed_at, d.doc FROM findings f JOIN docs d ON d.rid = f.rid
+	p(&st.sel, `SELECT f.rid, f.processed_at, f.customized, d.doc FROM findings f JOIN docs d ON d.rid = f.rid
 		WHERE f.sid = ? AND f.product_arn = ? AND f.id = ?`)
-	p(&st.ins, `INSERT INTO findings (sid, account, product_arn, id, updated_at, severity_label, workflow_status, record_state, processed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	p(&st.ins, `INSERT INTO findings (sid, account, product_arn, id, updated_at, severity_label, workflow_status, record_state, processed_at, customized, retain_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	p(&st.insDoc, `INSERT INTO docs (rid, doc) VALUES (?, ?)`)
-	p(&st.upd, `UPDATE findings SET updated_at = ?, severity_label = ?, workflow_status = ?, record_state = ?, processed_at = ?
+	p(&st.upd, `UPDATE findings SET updated_at = ?, severity_label = ?, workflow_status = ?, record_state = ?, processed_at = ?, customized = ?, retain_at = ?
 		WHERE rid = ?`)
 	p(&st.updDoc, `UPDATE docs SET doc = ? WHERE rid = ?`)
 	p(&st.insAttr, `INSERT OR IGNORE INTO attrs (field, value, rid) VALUES (?, ?, ?)`)
 	p(&st.delAttr, `DELETE FROM attrs WHERE field = ? AND value = ? AND rid = ?`)
+	p(&st.insHist, `INSERT INTO history (rid, seq, update_time, rec) VALUES (?, ?, ?, ?)`)
+	p(&st.addUsage, `INSERT INTO usage (day, account, region, product_arn, findings) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT DO UPDATE SET findings = findings + excluded.findings`)
+	p(&st.saveSeq, `UPDATE sequences SET value = ? WHERE name = 'history'`)
 	if err != nil {
 		st.close()
 		return nil, err
@@ -56,7 +60,7 @@ func prepare(ctx context.Context, c *sql.Conn) (*stmts, error) {
 }
 
 func (st *stmts) close() {
-	for _, s := range []*sql.Stmt{st.sel, st.ins, st.insDoc, st.upd, st.updDoc, st.insAttr, st.delAttr} {
+	for _, s := range []*sql.Stmt{st.sel, st.ins, st.insDoc, st.upd, st.updDoc, st.insAttr, st.delAttr, st.insHist, st.addUsage, st.saveSeq} {
 		if s != nil {
 			s.Close()
 		}
@@ -64,8 +68,8 @@ func (st *stmts) close() {
 }
 
 // UpsertFindings hands the findings to the writer, which merges and writes
-// them in a group commit: all of them or none are written, and the call
-// returns after COMMIT.
+// them in a group commit: all of them or none are written, with their
+// history and metering, and the call returns after COMMIT.
 func (db *DB) UpsertFindings(ctx context.Context, findings []*muster.Finding, merge muster.MergeFunc) ([]muster.UpsertResult, error) {
 	var scopes []scopeKey
 	seen := map[scopeKey]bool{}
@@ -143,13 +147,109 @@ func columnValues(doc []byte) (hot, []attr, error) {
 	return hotValues(d), attrValues(d), nil
 }
 
-// planned is one write an upsert decided on.
+// planned is one finding's writes that a request decided on.
 type planned struct {
 	rid      int64 // 0: insert
 	key      muster.FindingKey
 	sid      int64
 	out      prepared
 	oldAttrs []attr
+	// history to append, oldest first: a key given twice in one request
+	// records both changes.
+	history []*muster.HistoryRecord
+}
+
+// usageKey is one row of the usage table.
+type usageKey struct {
+	day                         int64
+	account, region, productARN string
+}
+
+// request is what one UpsertFindings or UpdateFindings call writes, built
+// by its reads and merges before anything is written.
+type request struct {
+	// pending holds the findings of this request not yet written, by
+	// scope and key, so that a key given twice changes its first version.
+	pending map[scopeKey]map[muster.FindingKey]*planned
+	plan    []*planned
+	usage   map[usageKey]int64
+}
+
+func newRequest() *request {
+	return &request{pending: map[scopeKey]map[muster.FindingKey]*planned{}}
+}
+
+func (r *request) lookup(sk scopeKey, k muster.FindingKey) *planned { return r.pending[sk][k] }
+
+// stored reads the finding under key in scope sid and the attribute
+// values it is indexed by; nil when there is none.
+func (w *writer) stored(ctx context.Context, sk scopeKey, sid int64, k muster.FindingKey) (*muster.Finding, *planned, error) {
+	var (
+		rid, processed int64
+		custom         int64
+		doc            []byte
+	)
+	err := w.st.sel.QueryRowContext(ctx, sid, k.ProductARN, k.ID).Scan(&rid, &processed, &custom, &doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	f := &muster.Finding{Region: sk.region, FindingKey: k, Doc: doc, ProcessedAt: time.Unix(0, processed).UTC(), Customized: asff.Customized(custom)}
+	_, old, err := columnValues(doc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite: stored finding %s: %w", k.ID, err)
+	}
+	return f, &planned{rid: rid, key: k, sid: sid, oldAttrs: old}, nil
+}
+
+// add records ch, the change of the finding that p plans to write (or
+// create), and returns the result. in is the incoming finding of an
+// upsert with its precomputed columns, or nil.
+func (r *request) add(sk scopeKey, p *planned, created bool, ch *muster.Change, in *prepared) (muster.UpsertResult, error) {
+	if ch == nil {
+		return muster.Unchanged, nil
+	}
+	out := ch.Finding
+	if out == nil {
+		return 0, errors.New("sqlite: a change without a finding")
+	}
+	if in != nil && in.err == nil && (out == in.f || sameBytes(out.Doc, in.f.Doc)) {
+		// The incoming document as it came: its columns are known.
+		p.out = *in
+		p.out.f = out
+	} else {
+		p.out = prepare1(out)
+	}
+	if p.out.err != nil {
+		return 0, p.out.err
+	}
+	if ch.History != nil {
+		p.history = append(p.history, ch.History)
+	}
+	if ch.Meter {
+		if r.usage == nil {
+			r.usage = map[usageKey]int64{}
+		}
+		r.usage[usageKey{unixDay(processedAt(out)), p.key.Account, sk.region, p.key.ProductARN}]++
+	}
+	if r.pending[sk] == nil {
+		r.pending[sk] = map[muster.FindingKey]*planned{}
+	}
+	if r.pending[sk][p.key] == nil {
+		r.pending[sk][p.key] = p
+		r.plan = append(r.plan, p)
+	}
+	if created {
+		return muster.Created, nil
+	}
+	return muster.Updated, nil
+}
+
+// sameBytes reports whether a and b are the same slice of memory.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // upsert merges every finding of one request, then writes the results. It
@@ -157,10 +257,7 @@ type planned struct {
 // (cleanError); an error while writing is returned as is and makes the
 // writer roll back.
 func (w *writer) upsert(ctx context.Context, in []*muster.Finding, pre []prepared, merge muster.MergeFunc, results []muster.UpsertResult) error {
-	var plan []*planned
-	// Findings of this request not yet written, by key, so that a key
-	// given twice merges with its first version.
-	pending := map[scopeKey]map[muster.FindingKey]*planned{}
+	req := newRequest()
 	known, err := w.existing(ctx, in)
 	if err != nil {
 		return cleanError{err}
@@ -172,82 +269,82 @@ func (w *writer) upsert(ctx context.Context, in []*muster.Finding, pre []prepare
 			return cleanError{errors.New("sqlite: scope not created")}
 		}
 		var stored *muster.Finding
-		var p *planned
-		if p = pending[sk][f.FindingKey]; p != nil {
+		p := req.lookup(sk, f.FindingKey)
+		if p != nil {
 			stored = p.out.f
 		} else {
-			var (
-				rid, processed int64
-				doc            []byte
-			)
-			var err error
 			if known[sk][f.FindingKey] {
-				err = w.st.sel.QueryRowContext(ctx, sid, f.ProductARN, f.ID).Scan(&rid, &processed, &doc)
-			} else {
-				err = sql.ErrNoRows
-			}
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-			case err != nil:
-				return cleanError{err}
-			default:
-				stored = &muster.Finding{Region: f.Region, FindingKey: f.FindingKey, Doc: doc, ProcessedAt: time.Unix(0, processed).UTC()}
-			}
-			p = &planned{rid: rid, key: f.FindingKey, sid: sid}
-			if stored != nil {
-				_, old, err := columnValues(stored.Doc)
-				if err != nil {
-					return cleanError{fmt.Errorf("sqlite: stored finding %s: %w", f.ID, err)}
+				if stored, p, err = w.stored(ctx, sk, sid, f.FindingKey); err != nil {
+					return cleanError{err}
 				}
-				p.oldAttrs = old
+			}
+			if p == nil {
+				p = &planned{key: f.FindingKey, sid: sid}
 			}
 		}
-		out, err := merge(stored, f)
+		ch, err := merge(stored, f)
 		if err != nil {
 			return cleanError{err}
 		}
-		switch {
-		case out == nil:
-			results[i] = muster.Unchanged
-			continue
-		case stored == nil:
-			results[i] = muster.Created
-		default:
-			results[i] = muster.Updated
-		}
-		if out == f && pre[i].err == nil {
-			p.out = pre[i]
-		} else {
-			p.out = prepare1(out)
-		}
-		if p.out.err != nil {
-			return cleanError{p.out.err}
-		}
-		if pending[sk] == nil {
-			pending[sk] = map[muster.FindingKey]*planned{}
-		}
-		if pending[sk][f.FindingKey] == nil {
-			pending[sk][f.FindingKey] = p
-			plan = append(plan, p)
+		if results[i], err = req.add(sk, p, stored == nil, ch, &pre[i]); err != nil {
+			return cleanError{err}
 		}
 	}
-	for _, p := range plan {
+	return w.apply(ctx, req)
+}
+
+// apply writes what a request planned.
+func (w *writer) apply(ctx context.Context, req *request) error {
+	for _, p := range req.plan {
 		if err := w.write(ctx, p); err != nil {
+			return err
+		}
+	}
+	for k, n := range req.usage {
+		if _, err := w.st.addUsage.ExecContext(ctx, k.day, k.account, k.region, k.productARN, n); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// processedAt is when f was processed as the store records it: a finding
+// without ProcessedAt is processed now.
+func processedAt(f *muster.Finding) time.Time {
+	if f.ProcessedAt.IsZero() {
+		return time.Now()
+	}
+	return f.ProcessedAt
+}
+
+// unixDay is the number of the UTC day of t, counted from 1970-01-01.
+func unixDay(t time.Time) int64 {
+	s := t.Unix()
+	d := s / 86400
+	if s%86400 < 0 {
+		d--
+	}
+	return d
+}
+
+// retainAt is the retention clock of a finding in Unix milliseconds: the
+// later of its UpdatedAt and ProcessedAt.
+func retainAt(h hot, processed time.Time) int64 {
+	r := processed.UnixMilli()
+	if u, ok := h.updatedAt.(int64); ok && u > r {
+		r = u
+	}
+	return r
+}
+
 func (w *writer) write(ctx context.Context, p *planned) error {
 	out, hot := p.out.f, p.out.hot
-	pa := out.ProcessedAt
-	if pa.IsZero() {
-		pa = time.Now()
-	}
+	pa := processedAt(out)
+	retain := retainAt(hot, pa)
+	custom := int64(out.Customized)
 	if p.rid == 0 {
 		res, err := w.st.ins.ExecContext(ctx, p.sid, p.key.Account, p.key.ProductARN, p.key.ID,
-			hot.updatedAt, hot.severity, hot.workflow, hot.recordState, pa.UnixNano())
+			hot.updatedAt, hot.severity, hot.workflow, hot.recordState, pa.UnixNano(), custom, retain)
 		if err != nil {
 			return err
 		}
@@ -263,9 +360,9 @@ func (w *writer) write(ctx context.Context, p *planned) error {
 				return err
 			}
 		}
-		return nil
+		return w.appendHistory(ctx, rid, pa, p.history)
 	}
-	if _, err := w.st.upd.ExecContext(ctx, hot.updatedAt, hot.severity, hot.workflow, hot.recordState, pa.UnixNano(), p.rid); err != nil {
+	if _, err := w.st.upd.ExecContext(ctx, hot.updatedAt, hot.severity, hot.workflow, hot.recordState, pa.UnixNano(), custom, retain, p.rid); err != nil {
 		return err
 	}
 	if _, err := w.st.updDoc.ExecContext(ctx, out.Doc, p.rid); err != nil {
@@ -291,7 +388,7 @@ func (w *writer) write(ctx context.Context, p *planned) error {
 			}
 		}
 	}
-	return nil
+	return w.appendHistory(ctx, p.rid, pa, p.history)
 }
 
 // hot holds the narrow table's filter columns; nil is NULL, a value of the

@@ -31,6 +31,11 @@ type writer struct {
 
 	sinceAnalyze int
 
+	// seq is the last history seq handed out; savedSeq is the
+	// high-water mark committed in the sequences table, never below the
+	// seq of a committed history row.
+	seq, savedSeq int64
+
 	walFrames atomic.Int64 // WAL size the checkpointer last saw
 	stopCkpt  chan struct{}
 	ckptDone  chan struct{}
@@ -61,9 +66,18 @@ func newWriter(db *DB, conn *sql.Conn) (*writer, error) {
 		reqs: make(chan *writeReq, 256),
 		done: make(chan struct{}),
 	}
+	// The counter starts from the saved high-water mark rather than
+	// MAX(seq), which history's (rid, seq) key cannot answer without
+	// reading the whole table.
+	if err := conn.QueryRowContext(context.Background(), `SELECT value FROM sequences WHERE name = 'history'`).Scan(&w.seq); err != nil {
+		st.close()
+		return nil, fmt.Errorf("sqlite: history sequence: %w", err)
+	}
+	w.savedSeq = w.seq
 	// Plans depend on statistics; refresh them if they are missing or
 	// stale from a previous run.
 	if _, err := conn.ExecContext(context.Background(), `PRAGMA optimize = 0x10002`); err != nil {
+		st.close()
 		return nil, err
 	}
 	w.stopCkpt = make(chan struct{})
@@ -214,6 +228,15 @@ func (w *writer) inTx(ctx context.Context, fn func() error) error {
 		return err
 	}
 	err := fn()
+	if _, clean := err.(cleanError); err == nil || clean {
+		if w.seq != w.savedSeq {
+			// Saved with the history rows it numbers. A transaction
+			// rolled back leaves a gap in the sequence, never a reuse.
+			if _, serr := w.st.saveSeq.ExecContext(ctx, w.seq); serr != nil {
+				err = serr
+			}
+		}
+	}
 	if _, clean := err.(cleanError); err != nil && !clean {
 		if _, rerr := w.conn.ExecContext(ctx, "ROLLBACK"); rerr != nil {
 			return errors.Join(err, fmt.Errorf("sqlite: rollback: %w", rerr))
@@ -224,6 +247,7 @@ func (w *writer) inTx(ctx context.Context, fn func() error) error {
 		w.conn.ExecContext(ctx, "ROLLBACK")
 		return fmt.Errorf("sqlite: commit: %w", cerr)
 	}
+	w.savedSeq = w.seq
 	return err
 }
 
@@ -244,6 +268,28 @@ func (w *writer) ensureScope(ctx context.Context, sk scopeKey) (int64, error) {
 	db.scopes[sk] = sid
 	db.scopeMu.Unlock()
 	return sid, nil
+}
+
+// lookupScope returns the id of a scope that exists, reading it inside the
+// writer's transaction when the cache does not hold it. Scope rows are
+// committed by ensureScope before any group, so what it reads may be
+// cached.
+func (w *writer) lookupScope(ctx context.Context, sk scopeKey) (int64, bool, error) {
+	if sid, ok := w.sid(sk); ok {
+		return sid, true, nil
+	}
+	var sid int64
+	err := w.conn.QueryRowContext(ctx, `SELECT sid FROM scopes WHERE region = ? AND account = ?`, sk.region, sk.account).Scan(&sid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	w.db.scopeMu.Lock()
+	w.db.scopes[sk] = sid
+	w.db.scopeMu.Unlock()
+	return sid, true, nil
 }
 
 // sid returns the id of a scope that ensureScope has created.

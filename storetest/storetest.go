@@ -43,6 +43,11 @@ func Run(t *testing.T, open func(t *testing.T) muster.Store) {
 	t.Run("Atomicity", func(t *testing.T) { testAtomicity(t, o(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, o(t)) })
 	t.Run("Scopes", func(t *testing.T) { testScopes(t, o(t)) })
+	t.Run("UpdateFindings", func(t *testing.T) { testUpdate(t, o(t)) })
+	t.Run("UpdateConcurrent", func(t *testing.T) { testUpdateConcurrent(t, o(t)) })
+	t.Run("History", func(t *testing.T) { testHistory(t, o(t)) })
+	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, o(t)) })
+	t.Run("Usage", func(t *testing.T) { testUsage(t, o(t)) })
 	t.Run("Pagination", func(t *testing.T) { testPagination(t, o(t)) })
 	t.Run("Differential", func(t *testing.T) { testDifferential(t, o(t)) })
 }
@@ -162,16 +167,21 @@ func simpleDoc(account, id, updated string, extra map[string]any) filter.Doc {
 
 // newerWins is the merge rule of BatchImportFindings in miniature: an
 // import replaces the stored finding only when its UpdatedAt is later.
-func newerWins(stored, in *muster.Finding) (*muster.Finding, error) {
+func newerWins(stored, in *muster.Finding) (*muster.Change, error) {
 	if stored == nil {
-		return in, nil
+		return &muster.Change{Finding: in}, nil
 	}
 	s, _ := Fields(stored)["UpdatedAt"].(string)
 	n, _ := Fields(in)["UpdatedAt"].(string)
 	if n <= s {
 		return nil, nil
 	}
-	return in, nil
+	return &muster.Change{Finding: in}, nil
+}
+
+// replace is a MergeFunc that always stores the incoming finding.
+func replace(_, in *muster.Finding) (*muster.Change, error) {
+	return &muster.Change{Finding: in}, nil
 }
 
 func query(t *testing.T, s muster.Store, q muster.FindingQuery) []*muster.Finding {
@@ -210,7 +220,7 @@ func testUpsert(t *testing.T, s muster.Store) {
 	a2 := NewFinding(region, simpleDoc(acct, "a", "2025-02-01T00:00:00.000Z", map[string]any{"Title": "new", "Resources": []any{map[string]any{"Type": "AwsS3Bucket", "Id": "r-a2"}}}))
 	bOld := NewFinding(region, simpleDoc(acct, "b", "2024-01-01T00:00:00.000Z", map[string]any{"Title": "stale"}))
 	var sawStored bool
-	merge := func(stored, in *muster.Finding) (*muster.Finding, error) {
+	merge := func(stored, in *muster.Finding) (*muster.Change, error) {
 		if stored != nil {
 			sawStored = true
 			if stored.FindingKey != in.FindingKey || len(stored.Doc) == 0 || Fields(stored) == nil {
@@ -290,14 +300,11 @@ func testAtomicity(t *testing.T, s muster.Store) {
 				NewFinding(region, simpleDoc(acct, fmt.Sprintf("r%d-3", i), "2025-01-01T00:00:00.000Z", map[string]any{"Bad": i%2 == 0})),
 			}
 			<-start
-			_, errs[i] = s.UpsertFindings(ctx, fs, func(stored, in *muster.Finding) (*muster.Finding, error) {
+			_, errs[i] = s.UpsertFindings(ctx, fs, func(stored, in *muster.Finding) (*muster.Change, error) {
 				if bad, _ := Fields(in)["Bad"].(bool); bad {
 					return nil, errMerge
 				}
-				if stored != nil {
-					return in, nil // always overwrite base
-				}
-				return in, nil
+				return &muster.Change{Finding: in}, nil // always overwrite base
 			})
 		}()
 	}
@@ -344,7 +351,7 @@ func testConcurrent(t *testing.T, s muster.Store) {
 		acct     = "222222222222"
 	)
 	counter := simpleDoc(acct, "counter", "2025-01-01T00:00:00.000Z", map[string]any{"Count": float64(0)})
-	increment := func(stored, in *muster.Finding) (*muster.Finding, error) {
+	increment := func(stored, in *muster.Finding) (*muster.Change, error) {
 		if in.ID != "counter" {
 			return newerWins(stored, in)
 		}
@@ -354,7 +361,7 @@ func testConcurrent(t *testing.T, s muster.Store) {
 		}
 		d := maps(Fields(in))
 		d["Count"] = n + 1
-		return NewFinding(in.Region, d), nil
+		return &muster.Change{Finding: NewFinding(in.Region, d)}, nil
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -456,7 +463,7 @@ func corpus(t *testing.T, s muster.Store, seed uint64, n int, messy bool) []*mus
 		if len(batch) == 0 {
 			return
 		}
-		if _, err := s.UpsertFindings(context.Background(), batch, func(_, in *muster.Finding) (*muster.Finding, error) { return in, nil }); err != nil {
+		if _, err := s.UpsertFindings(context.Background(), batch, replace); err != nil {
 			t.Fatalf("UpsertFindings: %v", err)
 		}
 		batch = nil

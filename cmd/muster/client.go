@@ -86,32 +86,95 @@ func importFiles(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint", "", "endpoint to measure (default: start a server in a temporary directory)")
-	findings := fs.Int("findings", 100000, "findings to import")
-	concurrency := fs.Int("concurrency", 8, "concurrent SDK clients")
-	queries := fs.Int("queries", 50, "GetFindings calls per query kind")
+	workload := fs.String("workload", bench.WorkloadImport, "what to measure after importing the findings: import, mixed or retention (see above)")
+	endpoint := fs.String("endpoint", "", "endpoint to measure (default: start a server in a temporary directory); not with --workload retention")
+	findings := fs.Int("findings", 100000, "findings to import first")
+	concurrency := fs.Int("concurrency", 8, "concurrent SDK clients importing")
+	queries := fs.Int("queries", 50, "import: GetFindings calls per query kind")
 	region := fs.String("region", "us-east-1", "region")
-	settle := fs.Duration("settle", 10*time.Second, "wait between the import and the queries, so queries see a store at rest")
+	settle := fs.Duration("settle", 10*time.Second, "wait after the first import, so that what follows sees a store at rest")
+	duration := fs.Duration("duration", time.Minute, "mixed: how long the mixed workload runs")
+	updaters := fs.Int("updaters", 2, "mixed: concurrent BatchUpdateFindings clients")
+	reimport := fs.Float64("reimport", 0.3, "mixed: share of each import batch that re-imports stored findings (0 for none)")
+	importRate := fs.Float64("import-rate", 0, "mixed: pace the importers at this many findings/s in all (default 0: as fast as the server takes them)")
+	compare := fs.Int("compare-findings", 0, "mixed: findings of each kind in the fresh-import and re-import phases, each alone (default a quarter of --findings, at most 50000)")
+	baseline := fs.Duration("baseline", 20*time.Second, "retention: how long to import before the restart, for the import rate without deletions")
+	timeout := fs.Duration("retention-timeout", 30*time.Minute, "retention: how long to wait for the retention job to delete every expired finding")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: muster bench [flags]
+
+Imports --findings generated findings with --concurrency aws-sdk-go-v2
+clients (SigV4, batches of 100), then runs the workload:
+
+  import     (default) times each kind of GetFindings query --queries times.
+  mixed      imports, re-imports, BatchUpdateFindings and GetFindings together.
+             First fresh imports and re-imports (newer UpdatedAt, changed
+             Compliance, RecordState, Severity) of --compare-findings each,
+             alone; then for --duration: the importers send batches of which
+             --reimport are re-imports of stored findings, --updaters clients
+             send BatchUpdateFindings of 100 stored findings, one client runs
+             the GetFindings queries in turn, all back to back (--import-rate
+             paces the importers). Targets: BatchUpdateFindings p95
+             <= 50 ms; re-import rate >= 80% of fresh-import rate.
+  retention  needs the server the bench starts (no --endpoint). Imports fresh
+             findings for --baseline, restarts the server with
+             --clock-offset 91d --retention-interval 1s so that every stored
+             finding has expired, and imports while the retention job deletes
+             them, reading muster_retention_deleted_total from /metrics.
+             Target: import rate during the deletion >= half the baseline.
+             Then checks that GetFindings finds no old finding.
+
+Every figure is measured by this run; targets are defined at 1,000,000
+stored findings on the project's 2-core machine.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("bench takes no arguments, got %q", fs.Args())
+	}
+	switch *workload {
+	case bench.WorkloadImport, bench.WorkloadMixed, bench.WorkloadRetention:
+	default:
+		return fmt.Errorf("--workload %q: want import, mixed or retention", *workload)
+	}
+	if *workload == bench.WorkloadRetention && *endpoint != "" {
+		return fmt.Errorf("--workload retention restarts the server with its clock moved forward, so it cannot use --endpoint")
+	}
+	if *reimport < 0 || *reimport > 1 {
+		return fmt.Errorf("--reimport %v: want a share between 0 and 1", *reimport)
+	}
+	if *reimport == 0 {
+		*reimport = -1 // none; the zero value of the option means the default
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
 	_, err = bench.Run(ctx, bench.Options{
+		Workload: *workload,
 		Endpoint: *endpoint,
-		ServerCmd: func(addr, dataDir string) *exec.Cmd {
-			cmd := exec.Command(self, "serve", "--addr", addr, "--data", dataDir)
-			cmd.Stderr = io.Discard
-			return cmd
+		ServerCmd: func(addr, dataDir string, extra ...string) *exec.Cmd {
+			return exec.Command(self, append([]string{"serve", "--addr", addr, "--data", dataDir}, extra...)...)
 		},
-		Findings:    *findings,
-		Concurrency: *concurrency,
-		Queries:     *queries,
-		Region:      *region,
-		Settle:      *settle,
-		Out:         stdout,
+		Findings:         *findings,
+		Concurrency:      *concurrency,
+		Queries:          *queries,
+		Region:           *region,
+		Settle:           *settle,
+		Out:              stdout,
+		Duration:         *duration,
+		Updaters:         *updaters,
+		Reimport:         *reimport,
+		ImportRate:       *importRate,
+		CompareFindings:  *compare,
+		Baseline:         *baseline,
+		RetentionTimeout: *timeout,
 	})
 	return err
 }

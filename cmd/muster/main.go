@@ -4,6 +4,7 @@
 //	muster serve   [--addr 127.0.0.1:7070] [--data ./muster-data] [--config muster.yaml]
 //	muster import  [--endpoint URL] [--region R] FILE...
 //	muster bench   [--endpoint URL] [--findings N] [--concurrency C]
+//	muster usage   [--data ./muster-data] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
 //	muster version
 package main
 
@@ -34,6 +35,7 @@ Commands:
   serve     run the server (open mode without --config)
   import    send ASFF findings from files to an endpoint
   bench     measure import and query speed
+  usage     findings ingested per account, product and day
   version   print the version
 
 Run 'muster <command> -h' for a command's flags.
@@ -51,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return importFiles(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
+	case "usage":
+		return usageCmd(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "muster", version)
 		return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -237,5 +238,81 @@ func TestVersionAndUsage(t *testing.T) {
 	out, err = exec.Command(binary, "serve", "--addr", freeAddr(t), "--data", t.TempDir(), "--config", cfg).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "bad.yaml:2") || !strings.Contains(string(out), "12 digits") {
 		t.Fatalf("bad config: %v %s", err, out)
+	}
+}
+
+// TestBenchFlags checks the bench's flags without running a bench.
+func TestBenchFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--workload", "soak"}, `--workload "soak"`},
+		{[]string{"--workload", "retention", "--endpoint", "http://127.0.0.1:1"}, "cannot use --endpoint"},
+		{[]string{"--workload", "mixed", "--reimport", "1.5"}, "--reimport 1.5"},
+		{[]string{"--workload", "mixed", "extra"}, "no arguments"},
+		{[]string{"--duration", "soon"}, "invalid value"},
+	} {
+		var stderr bytes.Buffer
+		err := run(context.Background(), append([]string{"bench"}, tc.args...), io.Discard, &stderr)
+		if err == nil || !strings.Contains(err.Error()+stderr.String(), tc.want) {
+			t.Errorf("bench %v: err %v, want %q\n%s", tc.args, err, tc.want, stderr.String())
+		}
+	}
+	var stderr bytes.Buffer
+	run(context.Background(), []string{"bench", "-h"}, io.Discard, &stderr)
+	for _, want := range []string{"-workload", "mixed ", "retention ", "-duration", "-updaters", "-reimport", "-import-rate", "-compare-findings", "-baseline", "-retention-timeout", "--clock-offset 91d"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("bench -h lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
+// TestClockOffsetRetentionAndUsage imports a finding, restarts the server
+// with its clock 91 days ahead so that the retention job deletes the
+// finding, and reads the metered usage with `muster usage` while the
+// server runs on the same data.
+func TestClockOffsetRetentionAndUsage(t *testing.T) {
+	data := t.TempDir()
+	addr := freeAddr(t)
+	srv, _ := serveProcess(t, addr, data)
+	c := sdk(addr)
+	ctx := context.Background()
+	if _, err := c.EnableSecurityHub(ctx, &securityhub.EnableSecurityHubInput{}); err != nil {
+		t.Fatal(err)
+	}
+	f := testFinding("aging")
+	f.UpdatedAt = aws.String(time.Now().UTC().Format(time.RFC3339))
+	if out, err := c.BatchImportFindings(ctx, &securityhub.BatchImportFindingsInput{Findings: []types.AwsSecurityFinding{f}}); err != nil || aws.ToInt32(out.FailedCount) != 0 {
+		t.Fatalf("import: %v %+v", err, out)
+	}
+	srv.Process.Signal(syscall.SIGTERM)
+	srv.Wait()
+
+	addr = freeAddr(t)
+	_, logs := serveProcess(t, addr, data, "--clock-offset", "91d", "--retention-interval", "100ms")
+	c = sdk(addr)
+	deadline := time.Now().Add(20 * time.Second)
+	for len(countFindings(t, c)) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the finding did not age out 91 days later; server log:\n%s", logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	today := time.Now().UTC().Format(time.DateOnly)
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"usage", "--data", data, "--from", today, "--to", today, "--format", "json"}, &out, &errOut); err != nil {
+		t.Fatalf("usage: %v\n%s", err, errOut.String())
+	}
+	want := `"product_arn": "arn:aws:securityhub:us-east-1:111111111111:product/111111111111/default",` + "\n    \"findings\": 1"
+	if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), `"day": "`+today+`"`) {
+		t.Errorf("usage output:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"usage", "--data", data, "--from", today, "--to", today}, &out, &errOut); err != nil || !strings.Contains(out.String(), "TOTAL") {
+		t.Errorf("usage table: %v\n%s", err, out.String())
+	}
+	if err := run(ctx, []string{"usage", "--data", filepath.Join(data, "nope")}, &out, &errOut); err == nil {
+		t.Error("usage of a directory without data succeeded")
 	}
 }

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"time"
 
 	"github.com/muster-hub/muster/config"
+	"github.com/muster-hub/muster/hub"
 	"github.com/muster-hub/muster/server"
 )
 
@@ -21,6 +24,23 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	cfgPath := fs.String("config", envOr("MUSTER_CONFIG", ""), "configuration file; none runs in open mode (env MUSTER_CONFIG)")
 	logFormat := fs.String("log-format", envOr("MUSTER_LOG_FORMAT", "text"), "log format: text or json (env MUSTER_LOG_FORMAT)")
 	pprofAddr := fs.String("pprof", envOr("MUSTER_PPROF", ""), "serve Go's pprof profiles on this address, for performance work (env MUSTER_PPROF)")
+	var retention, archived, offset, interval config.Duration
+	if err := envDuration(&retention, "MUSTER_RETENTION"); err != nil {
+		return err
+	}
+	if err := envDuration(&archived, "MUSTER_ARCHIVED_RETENTION"); err != nil {
+		return err
+	}
+	if err := envDuration(&offset, "MUSTER_CLOCK_OFFSET"); err != nil {
+		return err
+	}
+	if err := envDuration(&interval, "MUSTER_RETENTION_INTERVAL"); err != nil {
+		return err
+	}
+	fs.Var(&retention, "retention", "how long an active finding lives after its last update, e.g. 90d; overrides the config file (env MUSTER_RETENTION; default 90d, as AWS)")
+	fs.Var(&archived, "archived-retention", "the same for an archived finding (env MUSTER_ARCHIVED_RETENTION; default 30d, as AWS)")
+	fs.Var(&interval, "retention-interval", "how often the retention job runs (env MUSTER_RETENTION_INTERVAL; default 1m)")
+	fs.Var(&offset, "clock-offset", "move the hub's clock this far forward, e.g. 91d, to see retention and date filters act without waiting; signatures still use the real clock (env MUSTER_CLOCK_OFFSET)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,7 +66,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		cfg = c
 	}
-	s, err := server.Open(server.Options{Addr: *addr, DataDir: *data, Config: cfg, Logger: logger})
+	opts := server.Options{Addr: *addr, DataDir: *data, Config: cfg, Logger: logger, RetentionInterval: time.Duration(interval)}
+	if cfg != nil {
+		opts.Retention = hub.Retention{Active: time.Duration(cfg.Retention), Archived: time.Duration(cfg.ArchivedRetention)}
+	}
+	if retention > 0 {
+		opts.Retention.Active = time.Duration(retention)
+	}
+	if archived > 0 {
+		opts.Retention.Archived = time.Duration(archived)
+	}
+	if offset > 0 {
+		d := time.Duration(offset)
+		opts.Now = func() time.Time { return time.Now().Add(d) }
+		logger.Warn("the hub's clock runs ahead of real time", "offset", offset.String())
+	}
+	s, err := server.Open(opts)
 	if err != nil {
 		return err
 	}
@@ -68,4 +103,14 @@ func pprofMux() *http.ServeMux {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
+}
+
+// envDuration sets d from the environment variable name when it is set.
+func envDuration(d *config.Duration, name string) error {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		if err := d.Set(v); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
 }

@@ -1,0 +1,343 @@
+package asff
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// Customized is the set of a finding's attributes that the customer has
+// taken over. A provider's re-import leaves a customized attribute's
+// top-level value alone and changes only its FindingProviderFields copy.
+type Customized uint8
+
+// The attributes a customer can take over with BatchUpdateFindings.
+const (
+	CustomConfidence Customized = 1 << iota
+	CustomCriticality
+	CustomRelatedFindings
+	CustomSeverity
+	CustomTypes
+	// LegacyNote marks a Note set with the deprecated UpdateFindings,
+	// which AWS does not keep past the provider's next import: the
+	// provider's Note (or none) replaces it.
+	LegacyNote
+)
+
+// FieldUpdate is one changed field of a finding history record: the ASFF
+// path of the field and its values before and after, as
+// FindingHistoryUpdate carries them. An absent value is "".
+type FieldUpdate struct {
+	Field    string
+	Old, New string
+}
+
+// NoteUpdate is the Note of BatchUpdateFindings and UpdateFindings.
+type NoteUpdate struct {
+	Text      string
+	UpdatedBy string
+}
+
+// SeverityUpdate is the Severity of BatchUpdateFindings; nil members are
+// absent.
+type SeverityUpdate struct {
+	Label      *string
+	Normalized *int
+	Product    *float64
+}
+
+// RelatedFinding identifies a finding related to another.
+type RelatedFinding struct {
+	ProductArn string
+	Id         string
+}
+
+// WorkflowUpdate is the Workflow of BatchUpdateFindings.
+type WorkflowUpdate struct {
+	Status string
+}
+
+// BatchUpdate is the change a BatchUpdateFindings request makes to each of
+// its findings. Nil members are absent and leave the finding's value alone.
+type BatchUpdate struct {
+	Note              *NoteUpdate
+	Severity          *SeverityUpdate
+	VerificationState *string
+	Confidence        *int
+	Criticality       *int
+	Types             []string
+	UserDefinedFields map[string]string
+	Workflow          *WorkflowUpdate
+	RelatedFindings   []RelatedFinding
+}
+
+// Apply returns what BatchUpdateFindings makes of the stored finding doc,
+// and its customized set after the update. It changes only top-level
+// members — FindingProviderFields stays the provider's — and sets
+// ProcessedAt to now but leaves UpdatedAt alone, since UpdatedAt is the
+// provider's clock that the next import is compared with.
+func (u *BatchUpdate) Apply(doc []byte, c Customized, now time.Time) ([]byte, Customized, error) {
+	d, err := splitObject(doc)
+	if err != nil {
+		return nil, c, err
+	}
+	if u.Note != nil {
+		setNote(d, u.Note, now)
+		c &^= LegacyNote
+	}
+	if u.Severity != nil {
+		if err := u.Severity.apply(d); err != nil {
+			return nil, c, err
+		}
+		c |= CustomSeverity
+	}
+	if u.VerificationState != nil {
+		d.setString("VerificationState", *u.VerificationState)
+	}
+	if u.Confidence != nil {
+		d.set("Confidence", strconv.AppendInt(nil, int64(*u.Confidence), 10))
+		c |= CustomConfidence
+	}
+	if u.Criticality != nil {
+		d.set("Criticality", strconv.AppendInt(nil, int64(*u.Criticality), 10))
+		c |= CustomCriticality
+	}
+	// A nil slice is an absent member, an empty one a request to clear it.
+	if u.Types != nil {
+		b := []byte{'['}
+		for i, t := range u.Types {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendQuote(b, t)
+		}
+		d.set("Types", append(b, ']'))
+		c |= CustomTypes
+	}
+	if u.RelatedFindings != nil {
+		b := []byte{'['}
+		for i, r := range u.RelatedFindings {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"ProductArn":`...)
+			b = appendQuote(b, r.ProductArn)
+			b = append(b, `,"Id":`...)
+			b = appendQuote(b, r.Id)
+			b = append(b, '}')
+		}
+		d.set("RelatedFindings", append(b, ']'))
+		c |= CustomRelatedFindings
+	}
+	if len(u.UserDefinedFields) > 0 {
+		// AWS adds and overwrites the given keys and keeps the others.
+		udf := d.object("UserDefinedFields")
+		keys := make([]string, 0, len(u.UserDefinedFields))
+		for k := range u.UserDefinedFields {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys) // new keys land in the same order every time
+		for _, k := range keys {
+			udf.setString(k, u.UserDefinedFields[k])
+		}
+		d.setObject("UserDefinedFields", udf)
+	}
+	if u.Workflow != nil && u.Workflow.Status != "" {
+		// WorkflowState is deprecated and AWS does not derive it from
+		// Workflow.Status, so it keeps whatever it was.
+		wf := d.object("Workflow")
+		wf.setString("Status", u.Workflow.Status)
+		d.setObject("Workflow", wf)
+	}
+	d.setString("ProcessedAt", FormatTime(now))
+	return d.bytes(), c, nil
+}
+
+// apply edits the stored top-level Severity of d rather than replacing it,
+// so that Original and any other member the provider sent survive.
+func (s *SeverityUpdate) apply(d *object) error {
+	sev := d.object("Severity")
+	switch {
+	case s.Label != nil && s.Normalized != nil:
+		sev.setString("Label", *s.Label)
+		sev.set("Normalized", strconv.AppendInt(nil, int64(*s.Normalized), 10))
+	case s.Label != nil:
+		n, ok := labelNormalized[*s.Label]
+		if !ok {
+			return fmt.Errorf("Severity.Label %q", *s.Label)
+		}
+		sev.setString("Label", *s.Label)
+		sev.set("Normalized", strconv.AppendInt(nil, int64(n), 10))
+	case s.Normalized != nil:
+		sev.setString("Label", NormalizedLabel(*s.Normalized))
+		sev.set("Normalized", strconv.AppendInt(nil, int64(*s.Normalized), 10))
+	}
+	if s.Product != nil {
+		p := *s.Product
+		if math.IsNaN(p) || math.IsInf(p, 0) {
+			return errors.New("Severity.Product is not a finite number")
+		}
+		sev.set("Product", strconv.AppendFloat(nil, p, 'g', -1, 64))
+	}
+	d.setObject("Severity", sev)
+	return nil
+}
+
+// ApplyLegacy returns what the deprecated UpdateFindings makes of the
+// stored finding doc: a non-nil note replaces Note and a non-empty
+// recordState sets RecordState. Unlike BatchUpdateFindings it sets neither
+// ProcessedAt nor UpdatedAt. The note is marked LegacyNote in the returned
+// set because the provider's next import replaces it.
+func ApplyLegacy(doc []byte, c Customized, note *NoteUpdate, recordState string, now time.Time) ([]byte, Customized, error) {
+	d, err := splitObject(doc)
+	if err != nil {
+		return nil, c, err
+	}
+	if note != nil {
+		setNote(d, note, now)
+		c |= LegacyNote
+	}
+	if recordState != "" {
+		d.setString("RecordState", recordState)
+	}
+	return d.bytes(), c, nil
+}
+
+// setNote replaces Note whole: a note is one text with its author and
+// time, never merged with the one before.
+func setNote(d *object, n *NoteUpdate, now time.Time) {
+	b := append([]byte(nil), `{"Text":`...)
+	b = appendQuote(b, n.Text)
+	b = append(b, `,"UpdatedBy":`...)
+	b = appendQuote(b, n.UpdatedBy)
+	b = append(b, `,"UpdatedAt":`...)
+	b = appendQuote(b, FormatTime(now))
+	d.set("Note", append(b, '}'))
+}
+
+// appendQuote appends s as a JSON string. Its error, for invalid UTF-8,
+// is dropped as object.setString drops it: the bad bytes are already
+// replaced with U+FFFD, so the output is valid JSON either way.
+func appendQuote(b []byte, s string) []byte {
+	b, _ = jsontext.AppendQuote(b, s)
+	return b
+}
+
+// historyExcluded are the top-level members GetFindingHistory leaves out
+// of a record's Updates: AWS documents history for every ASFF field but
+// the top-level timestamps, which change on nearly every import.
+var historyExcluded = []string{"CreatedAt", "FirstObservedAt", "LastObservedAt", "ProcessedAt", "UpdatedAt"}
+
+// Diff returns the fields that differ between two versions of a finding,
+// sorted by Field, as a finding history record's Updates: objects are
+// compared member by member with dotted paths, arrays and other values
+// whole. A string value is given decoded, any other as compact JSON, an
+// absent or null one as "". Layout (whitespace, string escapes) is not a
+// change. Equal documents give nil.
+func Diff(old, new []byte) ([]FieldUpdate, error) {
+	if bytes.Equal(old, new) {
+		return nil, nil
+	}
+	o, err := splitObject(old)
+	if err != nil {
+		return nil, err
+	}
+	n, err := splitObject(new)
+	if err != nil {
+		return nil, err
+	}
+	var out []FieldUpdate
+	diffObjects(&out, "", o, n)
+	slices.SortFunc(out, func(a, b FieldUpdate) int {
+		// Old and New only order paths that collide, such as a member
+		// named "a.b" and member b of a, so the result is deterministic.
+		if c := strings.Compare(a.Field, b.Field); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Old, b.Old); c != 0 {
+			return c
+		}
+		return strings.Compare(a.New, b.New)
+	})
+	return out, nil
+}
+
+// diffObjects appends the differences between objects o and n, whose path
+// is prefix ("" at the top level, else ending in a dot).
+func diffObjects(out *[]FieldUpdate, prefix string, o, n *object) {
+	// A repeated name is compared once, with the first value as member
+	// reads it.
+	for i, name := range o.names {
+		if slices.Index(o.names, name) != i || (prefix == "" && slices.Contains(historyExcluded, name)) {
+			continue
+		}
+		diffValues(out, prefix+name, o.member(name), n.member(name))
+	}
+	for i, name := range n.names {
+		if slices.Index(n.names, name) != i || slices.Contains(o.names, name) || (prefix == "" && slices.Contains(historyExcluded, name)) {
+			continue
+		}
+		diffValues(out, prefix+name, nil, n.member(name))
+	}
+}
+
+// diffValues appends the differences between the raw values ov and nv
+// (nil when absent) of path.
+func diffValues(out *[]FieldUpdate, path string, ov, nv []byte) {
+	// Most members of a re-imported finding are unchanged byte for byte;
+	// comparing bytes first spares parsing them.
+	if bytes.Equal(ov, nv) {
+		return
+	}
+	if len(ov) > 0 && ov[0] == '{' && len(nv) > 0 && nv[0] == '{' {
+		so, err1 := splitObject(ov)
+		sn, err2 := splitObject(nv)
+		if err1 == nil && err2 == nil {
+			diffObjects(out, path+".", so, sn)
+			return
+		}
+	}
+	ok, os := leaf(ov)
+	nk, ns := leaf(nv)
+	if ok == nk && os == ns {
+		return
+	}
+	*out = append(*out, FieldUpdate{Field: path, Old: os, New: ns})
+}
+
+// leafKind tells apart values whose text is the same but whose JSON is
+// not: absent, the string "1" and the number 1.
+type leafKind uint8
+
+const (
+	leafAbsent leafKind = iota
+	leafString
+	leafOther
+)
+
+// leaf returns the kind and history text of raw value v.
+func leaf(v []byte) (leafKind, string) {
+	switch {
+	case len(v) == 0:
+		return leafAbsent, ""
+	case v[0] == '"':
+		if s, err := unquote(v); err == nil {
+			return leafString, s
+		}
+		return leafString, string(v)
+	}
+	// Stored documents keep the producer's layout; normalizing whitespace
+	// and string escapes keeps it from reading as a change.
+	c := jsontext.Value(bytes.Clone(v))
+	if err := c.Compact(jsontext.PreserveRawStrings(false)); err != nil {
+		return leafOther, string(v)
+	}
+	return leafOther, string(c)
+}

@@ -1,0 +1,359 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/muster-hub/muster"
+	"github.com/muster-hub/muster/asff"
+)
+
+// UpdateFindings reads, updates and writes the findings of keys in one
+// transaction of the writer. The reads happen inside that transaction, so
+// concurrent read-modify-writes of one finding are serialised and none is
+// lost. A key in a scope that has never held a finding is NotFound too.
+func (db *DB) UpdateFindings(ctx context.Context, region string, keys []muster.FindingKey, update muster.UpdateFunc) ([]muster.UpsertResult, error) {
+	results := make([]muster.UpsertResult, len(keys))
+	err := db.w.do(ctx, len(keys), func(ctx context.Context, c *sql.Conn) error {
+		return db.w.update(ctx, region, keys, update, results)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// update calls fn for every stored finding of keys, then writes the
+// changes; like upsert, it writes only once every call has succeeded.
+func (w *writer) update(ctx context.Context, region string, keys []muster.FindingKey, fn muster.UpdateFunc, results []muster.UpsertResult) error {
+	req := newRequest()
+	for i, k := range keys {
+		sk := scopeKey{region, k.Account}
+		var stored *muster.Finding
+		p := req.lookup(sk, k)
+		if p != nil {
+			stored = p.out.f
+		} else {
+			sid, ok, err := w.lookupScope(ctx, sk)
+			if err != nil {
+				return cleanError{err}
+			}
+			if ok {
+				if stored, p, err = w.stored(ctx, sk, sid, k); err != nil {
+					return cleanError{err}
+				}
+			}
+			if stored == nil {
+				results[i] = muster.NotFound
+				continue
+			}
+		}
+		ch, err := fn(stored)
+		if err != nil {
+			return cleanError{err}
+		}
+		if results[i], err = req.add(sk, p, false, ch, nil); err != nil {
+			return cleanError{err}
+		}
+	}
+	return w.apply(ctx, req)
+}
+
+// histRec is the stored form of a history record apart from its seq and
+// UpdateTime, with short member names: a finding gains a record with
+// every import that changes it.
+type histRec struct {
+	Created bool `json:"c,omitempty"`
+	// Kind is 1 for SourceImport and 2 for SourceUpdate; any other
+	// source type is kept in Type.
+	Kind     int         `json:"k,omitempty"`
+	Type     string      `json:"t,omitempty"`
+	Identity string      `json:"i,omitempty"`
+	Updates  [][3]string `json:"u,omitempty"`
+}
+
+// encodeHistory writes the histRec of r by hand: it runs for every
+// finding an import writes, where encoding/json's reflection was half the
+// cost of appending the record.
+func encodeHistory(r *muster.HistoryRecord) []byte {
+	n := 32 + len(r.SourceType) + len(r.SourceIdentity)
+	for _, u := range r.Updates {
+		n += 12 + len(u.Field) + len(u.Old) + len(u.New)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	sep := func() {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+	}
+	if r.Created {
+		b = append(b, `"c":true`...)
+	}
+	switch r.SourceType {
+	case muster.SourceImport:
+		sep()
+		b = append(b, `"k":1`...)
+	case muster.SourceUpdate:
+		sep()
+		b = append(b, `"k":2`...)
+	case "":
+	default:
+		sep()
+		b = appendJSONString(append(b, `"t":`...), r.SourceType)
+	}
+	if r.SourceIdentity != "" {
+		sep()
+		b = appendJSONString(append(b, `"i":`...), r.SourceIdentity)
+	}
+	if len(r.Updates) > 0 {
+		sep()
+		b = append(b, `"u":[`...)
+		for i, u := range r.Updates {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			b = appendJSONString(b, u.Field)
+			b = append(b, ',')
+			b = appendJSONString(b, u.Old)
+			b = append(b, ',')
+			b = appendJSONString(b, u.New)
+			b = append(b, ']')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string. Bytes that are not UTF-8
+// are copied as they are; decoding turns them into U+FFFD, as
+// encoding/json would have when encoding.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func decodeHistory(b []byte, r *muster.HistoryRecord) error {
+	var h histRec
+	if err := json.Unmarshal(b, &h); err != nil {
+		return err
+	}
+	r.Created, r.SourceIdentity = h.Created, h.Identity
+	switch h.Kind {
+	case 1:
+		r.SourceType = muster.SourceImport
+	case 2:
+		r.SourceType = muster.SourceUpdate
+	default:
+		r.SourceType = h.Type
+	}
+	if len(h.Updates) > 0 {
+		r.Updates = make([]asff.FieldUpdate, len(h.Updates))
+		for i, u := range h.Updates {
+			r.Updates[i] = asff.FieldUpdate{Field: u[0], Old: u[1], New: u[2]}
+		}
+	}
+	return nil
+}
+
+// appendHistory writes records under rid with the next seqs; a record
+// without UpdateTime takes the finding's ProcessedAt.
+func (w *writer) appendHistory(ctx context.Context, rid int64, processed time.Time, recs []*muster.HistoryRecord) error {
+	for _, r := range recs {
+		b := encodeHistory(r)
+		t := r.UpdateTime
+		if t.IsZero() {
+			t = processed
+		}
+		w.seq++
+		if _, err := w.st.insHist.ExecContext(ctx, rid, w.seq, t.UnixNano(), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FindingHistory reads one finding's records from its history range,
+// newest first.
+func (db *DB) FindingHistory(ctx context.Context, q muster.HistoryQuery) ([]*muster.HistoryRecord, error) {
+	sids, err := db.sids(ctx, q.Region, []string{q.Key.Account})
+	if err != nil {
+		return nil, err
+	}
+	if len(sids) == 0 {
+		return nil, nil
+	}
+	var sid int64
+	for s := range sids {
+		sid = s
+	}
+	var sb strings.Builder
+	args := []any{sid, q.Key.ProductARN, q.Key.ID}
+	// CROSS JOIN: the finding's key first, then its history range.
+	sb.WriteString(`SELECT h.seq, h.update_time, h.rec FROM findings f CROSS JOIN history h ON h.rid = f.rid
+		WHERE f.sid = ? AND f.product_arn = ? AND f.id = ?`)
+	if !q.Start.IsZero() {
+		sb.WriteString(" AND h.update_time >= ?")
+		args = append(args, q.Start.UnixNano())
+	}
+	if !q.End.IsZero() {
+		sb.WriteString(" AND h.update_time <= ?")
+		args = append(args, q.End.UnixNano())
+	}
+	if q.Before != 0 {
+		sb.WriteString(" AND h.seq < ?")
+		args = append(args, q.Before)
+	}
+	limit := int64(-1)
+	if q.Limit > 0 {
+		limit = int64(q.Limit)
+	}
+	sb.WriteString(" ORDER BY h.seq DESC LIMIT ?")
+	args = append(args, limit)
+	rows, err := db.rdb.QueryContext(ctx, sb.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: finding history: %w", err)
+	}
+	defer rows.Close()
+	var out []*muster.HistoryRecord
+	for rows.Next() {
+		var (
+			r   muster.HistoryRecord
+			ut  int64
+			rec []byte
+		)
+		if err := rows.Scan(&r.Seq, &ut, &rec); err != nil {
+			return nil, err
+		}
+		if err := decodeHistory(rec, &r); err != nil {
+			return nil, fmt.Errorf("sqlite: history record %d: %w", r.Seq, err)
+		}
+		r.UpdateTime = time.Unix(0, ut).UTC()
+		out = append(out, &r)
+	}
+	return out, rows.Err()
+}
+
+// defaultExpireLimit is how many findings DeleteExpired deletes at most
+// when the query sets no Limit.
+const defaultExpireLimit = 500
+
+// deleteChunk bounds the rows one DELETE names.
+const deleteChunk = 500
+
+// DeleteExpired picks aged-out findings from the findings_retain index,
+// oldest first (archived ones before the others), and deletes them with
+// their documents, attribute rows and history in one transaction of the
+// writer. A zero cutoff expires nothing of its kind; a Limit ≤ 0 means
+// defaultExpireLimit.
+func (db *DB) DeleteExpired(ctx context.Context, q muster.RetentionQuery) (int, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultExpireLimit
+	}
+	var n int
+	err := db.w.do(ctx, limit, func(ctx context.Context, c *sql.Conn) error {
+		var err error
+		n, err = db.w.deleteExpired(ctx, q, limit)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// expiredQuery selects the findings of one class (ARCHIVED or not) whose
+// retention clock is before a cutoff. INDEXED BY makes it fail rather than
+// scan the table should the index ever not fit the query.
+const expiredQuery = `SELECT rid FROM findings INDEXED BY findings_retain
+	WHERE (record_state IS 'ARCHIVED') = ? AND retain_at < ? LIMIT ?`
+
+func (w *writer) deleteExpired(ctx context.Context, q muster.RetentionQuery, limit int) (int, error) {
+	var rids []any
+	classes := []struct {
+		archived int
+		before   time.Time
+	}{{1, q.ArchivedBefore}, {0, q.ActiveBefore}}
+	for _, c := range classes {
+		if c.before.IsZero() || len(rids) >= limit {
+			continue
+		}
+		rows, err := w.conn.QueryContext(ctx, expiredQuery, c.archived, c.before.UnixMilli(), limit-len(rids))
+		if err != nil {
+			return 0, cleanError{err}
+		}
+		for rows.Next() {
+			var rid int64
+			if err := rows.Scan(&rid); err != nil {
+				rows.Close()
+				return 0, cleanError{err}
+			}
+			rids = append(rids, rid)
+		}
+		if err := rows.Close(); err != nil {
+			return 0, cleanError{err}
+		}
+	}
+	for start := 0; start < len(rids); start += deleteChunk {
+		chunk := rids[start:min(start+deleteChunk, len(rids))]
+		in := "(?" + strings.Repeat(",?", len(chunk)-1) + ")"
+		for _, table := range []string{"history", "attrs", "docs", "findings"} {
+			if _, err := w.conn.ExecContext(ctx, "DELETE FROM "+table+" WHERE rid IN "+in, chunk...); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(rids), nil
+}
+
+// Usage reads the usage rows of the UTC days from through to.
+func (db *DB) Usage(ctx context.Context, from, to time.Time) ([]muster.Usage, error) {
+	rows, err := db.rdb.QueryContext(ctx, `SELECT day, account, region, product_arn, findings FROM usage
+		WHERE day BETWEEN ? AND ? ORDER BY day, account, region, product_arn`, unixDay(from), unixDay(to))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: usage: %w", err)
+	}
+	defer rows.Close()
+	var out []muster.Usage
+	for rows.Next() {
+		var (
+			u   muster.Usage
+			day int64
+		)
+		if err := rows.Scan(&day, &u.Account, &u.Region, &u.ProductARN, &u.Findings); err != nil {
+			return nil, err
+		}
+		u.Day = time.Unix(day*86400, 0).UTC()
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
