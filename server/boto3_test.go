@@ -48,6 +48,29 @@ try:
     sys.exit("bad comparison accepted")
 except sh.exceptions.InvalidInputException:
     pass
+# Triage with batch_update_findings, then read the history back.
+ids = [{"Id": "boto-0", "ProductArn": arn}, {"Id": "boto-missing", "ProductArn": arn}]
+out = sh.batch_update_findings(FindingIdentifiers=ids, Workflow={"Status": "RESOLVED"},
+                               Note={"Text": "fixed in 1.2", "UpdatedBy": "ops"}, Severity={"Label": "LOW"})
+assert out["ProcessedFindings"] == [ids[0]], out
+assert out["UnprocessedFindings"] == [{"FindingIdentifier": ids[1], "ErrorCode": "FindingNotFound",
+                                       "ErrorMessage": "Finding Not Found"}], out
+f = sh.get_findings(Filters={"Id": [{"Value": "boto-0", "Comparison": "EQUALS"}]})["Findings"][0]
+assert f["Workflow"]["Status"] == "RESOLVED" and f["Note"]["Text"] == "fixed in 1.2", f
+assert f["Severity"]["Label"] == "LOW" and f["FindingProviderFields"]["Severity"]["Label"] == "CRITICAL", f
+recs = sh.get_finding_history(FindingIdentifier=ids[0])["Records"]
+assert len(recs) == 2 and recs[1]["FindingCreated"] and not recs[0]["FindingCreated"], recs
+assert recs[0]["UpdateSource"] == {"Type": "BATCH_UPDATE_FINDINGS", "Identity": "arn:aws:iam::222222222222:root"}, recs[0]
+assert {"UpdatedField": "Workflow.Status", "OldValue": "NEW", "NewValue": "RESOLVED"} in recs[0]["Updates"], recs[0]
+assert recs[0]["UpdateTime"] >= recs[1]["UpdateTime"], recs
+try:
+    sh.batch_update_findings(FindingIdentifiers=ids, Confidence=101)
+    sys.exit("Confidence 101 accepted")
+except sh.exceptions.InvalidInputException:
+    pass
+sh.update_findings(Filters={"Id": [{"Value": "boto-1", "Comparison": "EQUALS"}]}, RecordState="ARCHIVED")
+f = sh.get_findings(Filters={"Id": [{"Value": "boto-1", "Comparison": "EQUALS"}]})["Findings"][0]
+assert f["RecordState"] == "ARCHIVED", f
 print("OK")
 `
 

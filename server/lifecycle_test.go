@@ -63,6 +63,17 @@ func startClocked(t *testing.T, clk *clock) *server.Server {
 	return s
 }
 
+// lifecycleHub starts a server on a clock at t0 and returns an SDK client
+// of account acct with its hub enabled.
+func lifecycleHub(t *testing.T) (*clock, *server.Server, *securityhub.Client) {
+	t.Helper()
+	clk := newClock(t0)
+	s := startClocked(t, clk)
+	c := client(s, acct, "x", "us-east-1")
+	enable(t, c)
+	return clk, s, c
+}
+
 // sdkImport imports ASFF findings given as JSON through the SDK client:
 // the SDK's finding type has the ASFF member names, so encoding/json fills
 // it from the JSON.
@@ -112,11 +123,8 @@ func getOne(t *testing.T, c *securityhub.Client, id string) types.AwsSecurityFin
 var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func TestBatchUpdateFindings(t *testing.T) {
-	clk := newClock(t0)
-	s := startClocked(t, clk)
+	clk, _, c := lifecycleHub(t)
 	ctx := context.Background()
-	c := client(s, acct, "x", "us-east-1")
-	enable(t, c)
 	sdkImport(t, c, finding(acct, "us-east-1", "a"), finding(acct, "us-east-1", "b"), finding(acct, "us-east-1", "c"))
 	clk.Advance(time.Hour)
 
@@ -232,11 +240,8 @@ func TestBatchUpdateFindingsBadInput(t *testing.T) {
 }
 
 func TestReimportOwnership(t *testing.T) {
-	clk := newClock(t0)
-	s := startClocked(t, clk)
+	_, _, c := lifecycleHub(t)
 	ctx := context.Background()
-	c := client(s, acct, "x", "us-east-1")
-	enable(t, c)
 	sdkImport(t, c, finding(acct, "us-east-1", "o", `"Confidence":10`, `"UserDefinedFields":{"provider":"set"}`))
 
 	// The customer takes over Severity and Types, and triages.
@@ -280,10 +285,8 @@ func TestReimportOwnership(t *testing.T) {
 }
 
 func TestWorkflowResetOnReimport(t *testing.T) {
-	s := startClocked(t, newClock(t0))
+	_, _, c := lifecycleHub(t)
 	ctx := context.Background()
-	c := client(s, acct, "x", "us-east-1")
-	enable(t, c)
 	set := func(id string, st types.WorkflowStatus) {
 		t.Helper()
 		if _, err := c.BatchUpdateFindings(ctx, &securityhub.BatchUpdateFindingsInput{
@@ -320,11 +323,8 @@ func TestWorkflowResetOnReimport(t *testing.T) {
 }
 
 func TestFindingHistory(t *testing.T) {
-	clk := newClock(t0)
-	s := startClocked(t, clk)
+	clk, s, c := lifecycleHub(t)
 	ctx := context.Background()
-	c := client(s, acct, "x", "us-east-1")
-	enable(t, c)
 	sdkImport(t, c, finding(acct, "us-east-1", "h"))
 	clk.Advance(time.Hour)
 	sdkImport(t, c, strings.Replace(at("2024-02-01T00:00:00Z", finding(acct, "us-east-1", "h")), `"Title":"title"`, `"Title":"changed"`, 1))
@@ -428,10 +428,8 @@ func hasUpdate(r types.FindingHistoryRecord, field, old, new string) bool {
 }
 
 func TestUpdateFindingsLegacy(t *testing.T) {
-	s := startClocked(t, newClock(t0))
+	_, _, c := lifecycleHub(t)
 	ctx := context.Background()
-	c := client(s, acct, "x", "us-east-1")
-	enable(t, c)
 	var raws []string
 	for i := range 250 {
 		label := "HIGH"
@@ -482,11 +480,8 @@ func itoa(i int) string {
 }
 
 func TestRetention(t *testing.T) {
-	clk := newClock(t0)
-	s := startClocked(t, clk)
+	clk, s, c := lifecycleHub(t)
 	ctx := context.Background()
-	c := client(s, acct, "x", "us-east-1")
-	enable(t, c)
 	day := 24 * time.Hour
 	ts := t0.Format(time.RFC3339)
 	sdkImport(t, c,
@@ -547,5 +542,69 @@ func TestRetention(t *testing.T) {
 	}
 	if len(usage) != 2 || usage[0].Findings != 3 || usage[1].Findings != 1 || usage[0].ProductARN != productARN(acct) || !usage[1].Day.Equal(clk.Now().Truncate(day)) {
 		t.Errorf("usage %+v", usage)
+	}
+}
+
+// TestConcurrentUpdatesLoseNothing sends BatchUpdateFindings calls that
+// each set another field of the same findings at once, interleaved with
+// re-imports: every field must survive.
+func TestConcurrentUpdatesLoseNothing(t *testing.T) {
+	_, _, c := lifecycleHub(t)
+	ctx := context.Background()
+	sdkImport(t, c, finding(acct, "us-east-1", "x1"), finding(acct, "us-east-1", "x2"))
+	ids := []types.AwsSecurityFindingIdentifier{ident(acct, "x1"), ident(acct, "x2")}
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range n {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, err := c.BatchUpdateFindings(ctx, &securityhub.BatchUpdateFindingsInput{
+				FindingIdentifiers: ids,
+				UserDefinedFields:  map[string]string{"k" + itoa(i): itoa(i)},
+			})
+			errs <- err
+		}()
+		go func() {
+			defer wg.Done()
+			ts := t0.AddDate(0, 0, i+1).Format(time.RFC3339)
+			raws := []string{at(ts, finding(acct, "us-east-1", "x1")), at(ts, finding(acct, "us-east-1", "x2"))}
+			fs := make([]types.AwsSecurityFinding, len(raws))
+			for j, r := range raws {
+				if err := json.Unmarshal([]byte(r), &fs[j]); err != nil {
+					errs <- err
+					return
+				}
+			}
+			_, err := c.BatchImportFindings(ctx, &securityhub.BatchImportFindingsInput{Findings: fs})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"x1", "x2"} {
+		f := getOne(t, c, id)
+		if len(f.UserDefinedFields) != n {
+			t.Errorf("%s: %d user-defined fields survived of %d: %v", id, len(f.UserDefinedFields), n, f.UserDefinedFields)
+		}
+		if aws.ToString(f.UpdatedAt) != t0.AddDate(0, 0, n).Format(time.RFC3339) {
+			t.Errorf("%s: UpdatedAt %s, want the newest import's", id, aws.ToString(f.UpdatedAt))
+		}
+		key := ident(acct, id)
+		out, err := c.GetFindingHistory(ctx, &securityhub.GetFindingHistoryInput{FindingIdentifier: &key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Creation, the 16 updates and each import newer than the stored
+		// finding when it arrived (at least one, at most 16).
+		if got := len(out.Records); got < 1+n+1 || got > 1+2*n {
+			t.Errorf("%s: %d history records", id, got)
+		}
 	}
 }

@@ -309,11 +309,8 @@ func TestOwnershipProperty(t *testing.T) {
 }
 
 func ownershipRun(t *testing.T, seed uint64, steps int) {
-	clk := newClock(t0)
-	s := startClocked(t, clk)
+	clk, _, c := lifecycleHub(t)
 	ctx := context.Background()
-	c := client(s, acct, "x", "us-east-1")
-	enable(t, c)
 	r := rand.New(rand.NewPCG(seed, 7))
 	m := &ownModel{findings: map[string]*modelFinding{}}
 	ids := []string{"p0", "p1", "p2", "p3", "p4", "p5"}
