@@ -88,14 +88,29 @@ type Change struct {
 
 // MergeFunc decides what to store when a finding arrives. stored is the
 // finding already held under the same key, or nil. It returns the change
-// to write, or nil to keep the stored finding. It runs inside the store's
-// transaction, so it must not block.
+// to write, or nil to keep the stored finding. It must not block, and must
+// not modify stored or incoming.
+//
+// A store may call it more than once for the same incoming finding: for
+// instance first against a finding it read ahead of its transaction, then
+// again inside the transaction against the finding stored by then, when a
+// concurrent write changed it. Only the last call's result counts: its
+// Change is written, or its error returned. So a MergeFunc must decide
+// from its arguments alone and have no side effects that a repeated call
+// would get wrong (counting calls, appending to a list); a side effect
+// keyed by the finding, overwritten by each call, is safe. Calls for one
+// store call are never concurrent with each other, but they may run on
+// different goroutines, one after the other.
 type MergeFunc func(stored, incoming *Finding) (*Change, error)
 
 // UpdateFunc decides how a stored finding changes. It returns the change
-// to write, or nil to leave the finding as it is. Like MergeFunc it runs
-// inside the store's transaction, which is what makes a read-modify-write
-// of one finding atomic against concurrent writers.
+// to write, or nil to leave the finding as it is. The store writes a
+// change only if the finding it was decided from is still the stored
+// one, which is what makes a read-modify-write of one finding atomic
+// against concurrent writers. Like a MergeFunc it may therefore be called
+// more than once for a key, only the last call's result counts, and it
+// must not block or have side effects that a repeated call would get
+// wrong.
 type UpdateFunc func(stored *Finding) (*Change, error)
 
 // History update sources, as FindingHistoryUpdateSource.Type names them.
@@ -179,16 +194,23 @@ type Store interface {
 	DeleteHub(ctx context.Context, scope Scope) error
 
 	// UpsertFindings stores findings in one transaction: for each, merge
-	// is called with the stored finding of the same key, and what it returns
-	// is written. Either all are written or none. The call returns once the
-	// transaction is durable.
+	// is called with the finding stored under the same key when the
+	// transaction writes, and what it returns is written. A key given
+	// twice is merged twice, the second call seeing the first's result.
+	// Either all are written or none; a merge error fails the call. The
+	// call returns once the transaction is durable. merge may be called
+	// more than once per finding (see MergeFunc).
 	UpsertFindings(ctx context.Context, findings []*Finding, merge MergeFunc) ([]UpsertResult, error)
 	// UpdateFindings calls update with the stored finding of each key in
-	// region and writes what it returns, all in one transaction; a key
-	// with no finding is NotFound and update is not called for it.
+	// region and writes what it returns, all in one transaction, as if
+	// nothing else wrote between reading the findings and writing them; a
+	// key with no finding is NotFound and update is not called for it.
+	// update may be called more than once per key (see UpdateFunc).
 	UpdateFindings(ctx context.Context, region string, keys []FindingKey, update UpdateFunc) ([]UpsertResult, error)
 	// FindingHistory returns records of one finding's history, newest
-	// first. A finding that does not exist has none.
+	// first. A finding that does not exist has none. A store may assume
+	// that a finding's records do not go back in UpdateTime as their Seq
+	// grows, and stop at the first record before q.Start.
 	FindingHistory(ctx context.Context, q HistoryQuery) ([]*HistoryRecord, error)
 	// DeleteExpired deletes up to q.Limit findings that have aged out,
 	// with their history, and returns how many it deleted.

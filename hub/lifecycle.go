@@ -156,6 +156,9 @@ func (s *Service) BatchUpdateFindings(ctx context.Context, c Caller, in BatchUpd
 	now := s.Now().UTC()
 	failed := map[muster.FindingKey]UnprocessedFinding{}
 	update := func(stored *muster.Finding) (*muster.Change, error) {
+		// The store may call update more than once for a finding; the
+		// last call decides what is written, and so what is reported.
+		delete(failed, stored.FindingKey)
 		id := FindingIdentifier{Id: stored.ID, ProductArn: stored.ProductARN}
 		doc, custom, err := in.BatchUpdate.Apply(stored.Doc, stored.Customized, now)
 		if err != nil {

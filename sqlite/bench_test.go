@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -19,7 +20,6 @@ import (
 	"github.com/muster-hub/muster"
 	"github.com/muster-hub/muster/asff"
 	"github.com/muster-hub/muster/filter"
-	"github.com/muster-hub/muster/storetest"
 )
 
 // benchGen makes realistic ASFF findings of about 3 KB cheaply: documents
@@ -145,10 +145,14 @@ func newBenchGen(n int) *benchGen {
 // 30,000 resources, and an UpdatedAt that grows with n, as in a hub that
 // has been importing for three months: new imports carry the current time.
 func (g *benchGen) finding(n int) *muster.Finding {
+	return g.findingAt(n, asff.FormatTime(g.base.Add(time.Duration(n-g.n)*g.step)))
+}
+
+// findingAt returns the n-th finding updated at updated.
+func (g *benchGen) findingAt(n int, updated string) *muster.Finding {
 	t := g.templates[n%len(g.templates)]
 	h := benchHash(n)
 	id := g.key(n).ID
-	updated := asff.FormatTime(g.base.Add(time.Duration(n-g.n) * g.step))
 	var res []any
 	var resJSON bytes.Buffer
 	resJSON.WriteByte('[')
@@ -183,8 +187,7 @@ func (g *benchGen) finding(n int) *muster.Finding {
 	}
 }
 
-// mergeNewer keeps the newer finding and, as the service's import does,
-// records the change in its history and meters it.
+// benchHash spreads n over 64 bits.
 func benchHash(n int) uint64 {
 	h := uint64(n+1) * 0x9e3779b97f4a7c15
 	return h ^ h>>31
@@ -197,19 +200,34 @@ func (g *benchGen) key(n int) muster.FindingKey {
 	return muster.FindingKey{Account: benchAccount, ProductARN: t.fields["ProductArn"].(string), ID: id}
 }
 
-func mergeNewer(stored, in *muster.Finding) (*muster.Change, error) {
-	if stored != nil && storetest.Fields(stored)["UpdatedAt"].(string) >= storetest.Fields(in)["UpdatedAt"].(string) {
+// benchImport is the service's import merge (hub.mergeImport): a new
+// finding is stored as it came; a newer one goes through asff.Merge's
+// ownership rules and asff.Diff; every write records its history and is
+// metered, and a stale one is dropped.
+func benchImport(stored, in *muster.Finding) (*muster.Change, error) {
+	rec := &muster.HistoryRecord{UpdateTime: in.ProcessedAt, SourceType: muster.SourceImport, SourceIdentity: in.ProductARN}
+	if stored == nil {
+		rec.Created = true
+		return &muster.Change{Finding: in, History: rec, Meter: true}, nil
+	}
+	doc, custom, err := asff.Merge(stored.Doc, in.Doc, stored.Customized)
+	if errors.Is(err, asff.ErrStale) {
 		return nil, nil
 	}
-	return &muster.Change{Finding: in, Meter: true, History: &muster.HistoryRecord{
-		UpdateTime: in.ProcessedAt, Created: stored == nil,
-		SourceType: muster.SourceImport, SourceIdentity: in.ProductARN,
-	}}, nil
+	if err != nil {
+		return nil, err
+	}
+	if rec.Updates, err = asff.Diff(stored.Doc, doc); err != nil {
+		return nil, err
+	}
+	f := *in
+	f.Doc, f.Customized = doc, custom
+	return &muster.Change{Finding: &f, History: rec, Meter: true}, nil
 }
 
 // BenchmarkUpsert imports new 3 KB findings in batches of 100 from 4
-// goroutines, as concurrent BatchImportFindings calls do. The figure that
-// counts is findings/s.
+// goroutines, as concurrent BatchImportFindings calls do, into an empty
+// store, with the service's merge. The figure that counts is findings/s.
 func BenchmarkUpsert(b *testing.B) {
 	db, err := Open(filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
@@ -239,7 +257,7 @@ func BenchmarkUpsert(b *testing.B) {
 				for n := first; n < min(first+batch, b.N); n++ {
 					fs = append(fs, g.finding(n))
 				}
-				if _, err := db.UpsertFindings(context.Background(), fs, mergeNewer); err != nil {
+				if _, err := db.UpsertFindings(context.Background(), fs, benchImport); err != nil {
 					b.Error(err)
 					return
 				}
@@ -325,7 +343,7 @@ func benchLoad(b *testing.B, db *DB, g *benchGen, from, to int, processed time.T
 					}
 					fs = append(fs, f)
 				}
-				if _, err := db.UpsertFindings(context.Background(), fs, mergeNewer); err != nil {
+				if _, err := db.UpsertFindings(context.Background(), fs, benchImport); err != nil {
 					b.Error(err)
 					return
 				}
@@ -522,4 +540,87 @@ func BenchmarkDeleteExpired(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkReimport imports 3 KB findings in batches of 100 from 4
+// goroutines, with the service's merge (benchImport), into a store of
+// 100,000 findings (override with MUSTER_BENCH_ROWS): Reimport sends
+// stored keys, in random order, with a newer UpdatedAt, so each is merged,
+// diffed, recorded and metered; Fresh sends new keys into the same store.
+// Re-imports should run at 80% of the rate of fresh imports or better.
+func BenchmarkReimport(b *testing.B) {
+	rows := 100_000
+	if s := os.Getenv("MUSTER_BENCH_ROWS"); s != "" {
+		rows, _ = strconv.Atoi(s)
+	}
+	db, err := Open(filepath.Join(b.TempDir(), "reimport.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	g := newBenchGen(rows)
+	start := time.Now()
+	benchLoad(b, db, g, 0, rows, time.Time{})
+	b.Logf("loaded %d findings in %v", rows, time.Since(start))
+	// Keys in a random-looking order: n times a multiplier prime to rows
+	// visits every stored finding once per rows re-imports.
+	mul := 48271
+	for gcd(mul, rows) != 1 {
+		mul += 2
+	}
+	var reimported, fresh atomic.Int64
+	run := func(b *testing.B, finding func() *muster.Finding, want muster.UpsertResult) {
+		const batch, workers = 100, 4
+		var next atomic.Int64
+		w0 := procIO("wchar")
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for {
+					first := int(next.Add(batch)) - batch
+					if first >= b.N {
+						return
+					}
+					fs := make([]*muster.Finding, 0, batch)
+					for range min(batch, b.N-first) {
+						fs = append(fs, finding())
+					}
+					res, err := db.UpsertFindings(context.Background(), fs, benchImport)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					for _, r := range res {
+						if r != want {
+							b.Errorf("result %v, want %v", r, want)
+							return
+						}
+					}
+				}
+			})
+		}
+		wg.Wait()
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "findings/s")
+		if w0 >= 0 {
+			b.ReportMetric(float64(procIO("wchar")-w0)/float64(b.N), "written-B/finding")
+		}
+	}
+	b.Run("Reimport", func(b *testing.B) {
+		run(b, func() *muster.Finding {
+			n := int(reimported.Add(1)-1) % rows
+			f := g.findingAt(int(int64(n)*int64(mul)%int64(rows)), asff.FormatTime(time.Now()))
+			return f
+		}, muster.Updated)
+	})
+	b.Run("Fresh", func(b *testing.B) {
+		run(b, func() *muster.Finding { return g.finding(rows + int(fresh.Add(1)-1)) }, muster.Created)
+	})
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,55 +13,28 @@ import (
 	"github.com/muster-hub/muster/asff"
 )
 
-// UpdateFindings reads, updates and writes the findings of keys in one
-// transaction of the writer. The reads happen inside that transaction, so
-// concurrent read-modify-writes of one finding are serialised and none is
-// lost. A key in a scope that has never held a finding is NotFound too.
+// UpdateFindings reads the findings of keys from the read pool and calls
+// update on the caller's goroutine; the writer writes the changes in one
+// transaction after checking that none of the findings changed since the
+// read, and calls update again, in its transaction, for those that did.
+// So concurrent read-modify-writes of one finding are serialised and none
+// is lost. A key in a scope that has never held a finding is NotFound too.
 func (db *DB) UpdateFindings(ctx context.Context, region string, keys []muster.FindingKey, update muster.UpdateFunc) ([]muster.UpsertResult, error) {
+	r := newRequest(len(keys))
+	for _, k := range keys {
+		r.add(scopeKey{region, k.Account}, k)
+	}
+	r.update = true
+	r.call = func(_ int, stored *muster.Finding) (*muster.Change, error) { return update(stored) }
+	db.plan(ctx, r)
 	results := make([]muster.UpsertResult, len(keys))
-	err := db.w.do(ctx, len(keys), func(ctx context.Context, c *sql.Conn) error {
-		return db.w.update(ctx, region, keys, update, results)
+	err := db.w.doUrgent(ctx, len(keys), func(ctx context.Context, c *sql.Conn) error {
+		return db.w.execute(ctx, r, results)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return results, nil
-}
-
-// update calls fn for every stored finding of keys, then writes the
-// changes; like upsert, it writes only once every call has succeeded.
-func (w *writer) update(ctx context.Context, region string, keys []muster.FindingKey, fn muster.UpdateFunc, results []muster.UpsertResult) error {
-	req := newRequest()
-	for i, k := range keys {
-		sk := scopeKey{region, k.Account}
-		var stored *muster.Finding
-		p := req.lookup(sk, k)
-		if p != nil {
-			stored = p.out.f
-		} else {
-			sid, ok, err := w.lookupScope(ctx, sk)
-			if err != nil {
-				return cleanError{err}
-			}
-			if ok {
-				if stored, p, err = w.stored(ctx, sk, sid, k); err != nil {
-					return cleanError{err}
-				}
-			}
-			if stored == nil {
-				results[i] = muster.NotFound
-				continue
-			}
-		}
-		ch, err := fn(stored)
-		if err != nil {
-			return cleanError{err}
-		}
-		if results[i], err = req.add(sk, p, false, ch, nil); err != nil {
-			return cleanError{err}
-		}
-	}
-	return w.apply(ctx, req)
 }
 
 // histRec is the stored form of a history record apart from its seq and
@@ -184,25 +158,21 @@ func decodeHistory(b []byte, r *muster.HistoryRecord) error {
 	return nil
 }
 
-// appendHistory writes records under rid with the next seqs; a record
-// without UpdateTime takes the finding's ProcessedAt.
-func (w *writer) appendHistory(ctx context.Context, rid int64, processed time.Time, recs []*muster.HistoryRecord) error {
-	for _, r := range recs {
-		b := encodeHistory(r)
-		t := r.UpdateTime
-		if t.IsZero() {
-			t = processed
-		}
-		w.seq++
-		if _, err := w.st.insHist.ExecContext(ctx, rid, w.seq, t.UnixNano(), b); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// The statements of FindingHistory: the finding's newest record, the
+// record a listing continues from, and one step along the chain.
+const (
+	historyHead = `SELECT rid, last_seq FROM findings WHERE sid = ? AND product_arn = ? AND id = ?`
+	historyFrom = `SELECT rid, prev FROM history WHERE seq = ?`
+	historyStep = `SELECT prev, update_time, rec FROM history WHERE seq = ?`
+)
 
-// FindingHistory reads one finding's records from its history range,
-// newest first.
+// FindingHistory walks the finding's chain of records from its newest, in
+// one read transaction: each step is a lookup by seq. Before continues
+// from the record Before when it is one of the finding's, from its prev;
+// otherwise (a record since deleted, or any other number) the walk skips
+// the records from Before up. The walk stops at the first record before
+// Start: a finding's records are appended as it changes, with the time of
+// the change, so the older ones are all before Start too.
 func (db *DB) FindingHistory(ctx context.Context, q muster.HistoryQuery) ([]*muster.HistoryRecord, error) {
 	sids, err := db.sids(ctx, q.Region, []string{q.Key.Account})
 	if err != nil {
@@ -215,51 +185,72 @@ func (db *DB) FindingHistory(ctx context.Context, q muster.HistoryQuery) ([]*mus
 	for s := range sids {
 		sid = s
 	}
-	var sb strings.Builder
-	args := []any{sid, q.Key.ProductARN, q.Key.ID}
-	// CROSS JOIN: the finding's key first, then its history range.
-	sb.WriteString(`SELECT h.seq, h.update_time, h.rec FROM findings f CROSS JOIN history h ON h.rid = f.rid
-		WHERE f.sid = ? AND f.product_arn = ? AND f.id = ?`)
-	if !q.Start.IsZero() {
-		sb.WriteString(" AND h.update_time >= ?")
-		args = append(args, q.Start.UnixNano())
-	}
-	if !q.End.IsZero() {
-		sb.WriteString(" AND h.update_time <= ?")
-		args = append(args, q.End.UnixNano())
-	}
-	if q.Before != 0 {
-		sb.WriteString(" AND h.seq < ?")
-		args = append(args, q.Before)
-	}
-	limit := int64(-1)
-	if q.Limit > 0 {
-		limit = int64(q.Limit)
-	}
-	sb.WriteString(" ORDER BY h.seq DESC LIMIT ?")
-	args = append(args, limit)
-	rows, err := db.rdb.QueryContext(ctx, sb.String(), args...)
+	tx, err := db.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: finding history: %w", err)
 	}
-	defer rows.Close()
-	var out []*muster.HistoryRecord
-	for rows.Next() {
-		var (
-			r   muster.HistoryRecord
-			ut  int64
-			rec []byte
-		)
-		if err := rows.Scan(&r.Seq, &ut, &rec); err != nil {
-			return nil, err
-		}
-		if err := decodeHistory(rec, &r); err != nil {
-			return nil, fmt.Errorf("sqlite: history record %d: %w", r.Seq, err)
-		}
-		r.UpdateTime = time.Unix(0, ut).UTC()
-		out = append(out, &r)
+	defer tx.Rollback()
+	var (
+		rid  int64
+		last sql.NullInt64
+	)
+	err = tx.QueryRowContext(ctx, historyHead, sid, q.Key.ProductARN, q.Key.ID).Scan(&rid, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	return out, rows.Err()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: finding history: %w", err)
+	}
+	next := last.Int64
+	skip := false // skip records from q.Before up
+	if q.Before != 0 {
+		var (
+			hrid int64
+			prev sql.NullInt64
+		)
+		err := tx.QueryRowContext(ctx, historyFrom, q.Before).Scan(&hrid, &prev)
+		switch {
+		case err == nil && hrid == rid:
+			next = prev.Int64
+		case err == nil || errors.Is(err, sql.ErrNoRows):
+			skip = true
+		default:
+			return nil, fmt.Errorf("sqlite: finding history: %w", err)
+		}
+	}
+	step, err := tx.PrepareContext(ctx, historyStep)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: finding history: %w", err)
+	}
+	defer step.Close()
+	var out []*muster.HistoryRecord
+	for next != 0 && (q.Limit <= 0 || len(out) < q.Limit) {
+		var (
+			prev sql.NullInt64
+			ut   int64
+			rec  []byte
+		)
+		seq := next
+		if err := step.QueryRowContext(ctx, seq).Scan(&prev, &ut, &rec); err != nil {
+			return nil, fmt.Errorf("sqlite: history record %d: %w", seq, err)
+		}
+		next = prev.Int64
+		if skip && seq >= q.Before {
+			continue
+		}
+		if !q.Start.IsZero() && ut < q.Start.UnixNano() {
+			break
+		}
+		if !q.End.IsZero() && ut > q.End.UnixNano() {
+			continue
+		}
+		r := &muster.HistoryRecord{Seq: seq, UpdateTime: time.Unix(0, ut).UTC()}
+		if err := decodeHistory(rec, r); err != nil {
+			return nil, fmt.Errorf("sqlite: history record %d: %w", seq, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // defaultExpireLimit is how many findings DeleteExpired deletes at most
@@ -297,6 +288,15 @@ func (db *DB) DeleteExpired(ctx context.Context, q muster.RetentionQuery) (int, 
 const expiredQuery = `SELECT rid FROM findings INDEXED BY findings_retain
 	WHERE (record_state IS 'ARCHIVED') = ? AND retain_at < ? LIMIT ?`
 
+// deleteChains deletes the history of the findings whose rids fill in the
+// %s: it walks each chain from the finding's last_seq by prev, one lookup
+// by seq per record.
+const deleteChains = `WITH RECURSIVE chain(seq) AS (
+		SELECT last_seq FROM findings WHERE rid IN %s AND last_seq IS NOT NULL
+		UNION ALL
+		SELECT h.prev FROM chain c CROSS JOIN history h ON h.seq = c.seq WHERE h.prev IS NOT NULL)
+	DELETE FROM history WHERE seq IN (SELECT seq FROM chain)`
+
 func (w *writer) deleteExpired(ctx context.Context, q muster.RetentionQuery, limit int) (int, error) {
 	var rids []any
 	classes := []struct {
@@ -326,7 +326,11 @@ func (w *writer) deleteExpired(ctx context.Context, q muster.RetentionQuery, lim
 	for start := 0; start < len(rids); start += deleteChunk {
 		chunk := rids[start:min(start+deleteChunk, len(rids))]
 		in := "(?" + strings.Repeat(",?", len(chunk)-1) + ")"
-		for _, table := range []string{"history", "attrs", "docs", "findings"} {
+		// The history chains first, while findings.last_seq leads to them.
+		if _, err := w.conn.ExecContext(ctx, fmt.Sprintf(deleteChains, in), chunk...); err != nil {
+			return 0, err
+		}
+		for _, table := range []string{"attrs", "docs", "findings"} {
 			if _, err := w.conn.ExecContext(ctx, "DELETE FROM "+table+" WHERE rid IN "+in, chunk...); err != nil {
 				return 0, err
 			}

@@ -125,7 +125,7 @@ func (b *builder) newAlias() string {
 }
 
 // Columns of the narrow table that hold a field's typed value, by ASFF
-// path. They are filled from the document on write (see hotValues), and the
+// path. They are filled from the document on write (see columnValues), and the
 // key columns from the finding's key, which the importer reads from the same
 // members of the document.
 var columns = map[string]string{

@@ -12,10 +12,17 @@
 //
 // The finding lifecycle adds a retention clock to the narrow table (the
 // later of UpdatedAt and ProcessedAt) with one index that DeleteExpired
-// walks, a history table clustered by finding, and a usage table of
-// findings ingested per UTC day, account, region and product, which an
-// import adds to once per request. A finding is written with its history
-// and metering in one transaction.
+// walks, a history table appended to in seq order, where each finding's
+// records form a chain from findings.last_seq back through prev, and a
+// usage table of findings ingested per UTC day, account, region and
+// product, which an import adds to once per request. A finding is written
+// with its history and metering in one transaction.
+//
+// Requests are decided outside the writer: UpsertFindings and
+// UpdateFindings read their findings from the read pool and call the
+// MergeFunc or UpdateFunc on the caller's goroutine; the writer checks
+// each finding's version and decides again only those that changed since
+// (see plan.go).
 //
 // # Durability
 //

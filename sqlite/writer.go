@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,7 +19,8 @@ var errClosed = errors.New("sqlite: database is closed")
 // instead of letting callers queue on the lock it takes every request that
 // is waiting and commits them together (group commit). A request that fails
 // is left out of the group's transaction without affecting the others (see
-// commit).
+// commit). Urgent requests (UpdateFindings) go first, in groups of their
+// own, and cut short a group of others that is running (see take).
 type writer struct {
 	db   *DB
 	conn *sql.Conn
@@ -29,12 +31,25 @@ type writer struct {
 	reqs   chan *writeReq
 	done   chan struct{}
 
+	// queue holds the requests taken from reqs and not yet run, in the
+	// order they came; drained is set once reqs is closed and empty.
+	queue      []*writeReq
+	drained    bool
+	lastUrgent bool // the last group was of urgent requests
+	// idle is set while the writer waits for a request (see plan).
+	idle atomic.Bool
+	// found is a moving average of the share of an import's keys that
+	// are stored, in 1/1024 (see planAhead); it starts at all.
+	found atomic.Int64
+
 	sinceAnalyze int
 
-	// seq is the last history seq handed out; savedSeq is the
-	// high-water mark committed in the sequences table, never below the
-	// seq of a committed history row.
+	// seq is the last history seq handed out and ver the last finding
+	// version; savedSeq and savedVer are the high-water marks committed
+	// in the sequences table, never below a committed row's. Neither
+	// number is ever handed out twice.
 	seq, savedSeq int64
+	ver, savedVer int64
 
 	walFrames atomic.Int64 // WAL size the checkpointer last saw
 	stopCkpt  chan struct{}
@@ -51,6 +66,7 @@ type writeReq struct {
 	fn  func(ctx context.Context, c *sql.Conn) error
 	// scopes the request needs, created before the group's transaction
 	scopes []scopeKey
+	urgent bool // see doUrgent
 	err    chan error
 }
 
@@ -66,14 +82,22 @@ func newWriter(db *DB, conn *sql.Conn) (*writer, error) {
 		reqs: make(chan *writeReq, 256),
 		done: make(chan struct{}),
 	}
-	// The counter starts from the saved high-water mark rather than
-	// MAX(seq), which history's (rid, seq) key cannot answer without
-	// reading the whole table.
-	if err := conn.QueryRowContext(context.Background(), `SELECT value FROM sequences WHERE name = 'history'`).Scan(&w.seq); err != nil {
-		st.close()
-		return nil, fmt.Errorf("sqlite: history sequence: %w", err)
+	w.found.Store(1024)
+	// The counters start from their saved high-water marks rather than
+	// from MAX(seq) and MAX(version): a seq or version of rows deleted
+	// since is not handed out again, so a listing continued from a
+	// history record, or a plan made from a finding's version, never
+	// refers to a deleted row's successor.
+	for _, c := range []struct {
+		name string
+		dst  *int64
+	}{{"history", &w.seq}, {"version", &w.ver}} {
+		if err := conn.QueryRowContext(context.Background(), `SELECT value FROM sequences WHERE name = ?`, c.name).Scan(c.dst); err != nil {
+			st.close()
+			return nil, fmt.Errorf("sqlite: %s sequence: %w", c.name, err)
+		}
 	}
-	w.savedSeq = w.seq
+	w.savedSeq, w.savedVer = w.seq, w.ver
 	// Plans depend on statistics; refresh them if they are missing or
 	// stale from a previous run.
 	if _, err := conn.ExecContext(context.Background(), `PRAGMA optimize = 0x10002`); err != nil {
@@ -92,7 +116,19 @@ func newWriter(db *DB, conn *sql.Conn) (*writer, error) {
 // returns ctx.Err() and the write may still commit; if ctx has ended by the
 // time the writer picks the request up, it is not run.
 func (w *writer) do(ctx context.Context, n int, fn func(context.Context, *sql.Conn) error, scopes ...scopeKey) error {
-	r := &writeReq{ctx: ctx, n: n, fn: fn, scopes: scopes, err: make(chan error, 1)}
+	return w.send(&writeReq{ctx: ctx, n: n, fn: fn, scopes: scopes, err: make(chan error, 1)})
+}
+
+// doUrgent is do for a request that goes before the others waiting: a
+// customer's triage (UpdateFindings), which waits on the writer while
+// imports keep it busy. It also cuts short the group the writer is
+// running when it arrives (see commit).
+func (w *writer) doUrgent(ctx context.Context, n int, fn func(context.Context, *sql.Conn) error) error {
+	return w.send(&writeReq{ctx: ctx, n: n, fn: fn, urgent: true, err: make(chan error, 1)})
+}
+
+func (w *writer) send(r *writeReq) error {
+	ctx := r.ctx
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -113,25 +149,76 @@ func (w *writer) do(ctx context.Context, n int, fn func(context.Context, *sql.Co
 	}
 }
 
+// pull moves the requests waiting on w.reqs to w.queue without blocking.
+func (w *writer) pull() {
+	for !w.drained {
+		select {
+		case r, ok := <-w.reqs:
+			if !ok {
+				w.drained = true
+				return
+			}
+			w.queue = append(w.queue, r)
+		default:
+			return
+		}
+	}
+}
+
+// urgentWaiting reports whether an urgent request waits.
+func (w *writer) urgentWaiting() bool {
+	w.pull()
+	return slices.ContainsFunc(w.queue, func(r *writeReq) bool { return r.urgent })
+}
+
+// take removes the next group from w.queue: the urgent requests alone
+// when there are any, so that their transaction is short, or else the
+// others in the order they came, up to maxBatch findings (and at least
+// one request). After a group of urgent requests the others go first, so
+// that a stream of urgent requests cannot starve them; the urgent ones
+// that come meanwhile cut that group short after its first request.
+func (w *writer) take() []*writeReq {
+	urgent := slices.ContainsFunc(w.queue, func(r *writeReq) bool { return r.urgent })
+	if urgent && w.lastUrgent && slices.ContainsFunc(w.queue, func(r *writeReq) bool { return !r.urgent }) {
+		urgent = false
+	}
+	w.lastUrgent = urgent
+	var group, rest []*writeReq
+	n := 0
+	for _, r := range w.queue {
+		if r.urgent == urgent && (len(group) == 0 || n+r.n <= w.db.cfg.maxBatch) {
+			group = append(group, r)
+			n += r.n
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	w.queue = rest
+	return group
+}
+
 func (w *writer) run() {
 	defer close(w.done)
-	for r := range w.reqs {
-		group := []*writeReq{r}
-		n := r.n
-	fill:
-		for n < w.db.cfg.maxBatch {
-			select {
-			case r, ok := <-w.reqs:
-				if !ok {
-					break fill
-				}
-				group = append(group, r)
-				n += r.n
-			default:
-				break fill
+	for {
+		if len(w.queue) == 0 {
+			w.idle.Store(true)
+			r, ok := <-w.reqs
+			w.idle.Store(false)
+			if !ok {
+				return
 			}
+			w.queue = append(w.queue, r)
 		}
-		w.commit(group)
+		w.pull()
+		group := w.take()
+		left := w.commit(group)
+		// What a cut-short group did not run goes first among the
+		// requests that are not urgent.
+		w.queue = slices.Concat(left, w.queue)
+		n := 0
+		for _, r := range group[:len(group)-len(left)] {
+			n += r.n
+		}
 		if w.walFrames.Load() > walLimit {
 			// Under sustained load the background checkpoints never
 			// catch up with the end of the WAL, so SQLite cannot restart
@@ -173,7 +260,12 @@ func unwrapClean(err error) error {
 // request touches into a sub-journal, about a tenth of the writer's time.
 // If a write fails midway, the group is rolled back and every request
 // retried in a transaction of its own, so only the failing one fails.
-func (w *writer) commit(group []*writeReq) {
+//
+// When an urgent request waits while a group of others runs, commit
+// stops after the request it is running, commits, and returns the
+// requests it has not run, so that the urgent one waits for one request
+// rather than a whole group.
+func (w *writer) commit(group []*writeReq) (left []*writeReq) {
 	ctx := context.Background()
 	errs := make([]error, len(group))
 	for i, r := range group {
@@ -192,8 +284,14 @@ func (w *writer) commit(group []*writeReq) {
 			}
 		}
 	}
+	ran := len(group)
 	err := w.inTx(ctx, func() error {
 		for i, r := range group {
+			if i > 0 && !r.urgent && w.urgentWaiting() {
+				// An urgent request waits: it goes next.
+				ran = i
+				return nil
+			}
 			if errs[i] != nil {
 				continue
 			}
@@ -206,6 +304,7 @@ func (w *writer) commit(group []*writeReq) {
 		}
 		return nil
 	})
+	group, left = group[:ran], group[ran:]
 	if err != nil && len(group) > 1 {
 		// Alone, each request either commits or fails by itself.
 		for i, r := range group {
@@ -219,6 +318,7 @@ func (w *writer) commit(group []*writeReq) {
 	for i, r := range group {
 		r.err <- unwrapClean(errs[i])
 	}
+	return left
 }
 
 // inTx runs fn in a write transaction and commits unless fn fails with an
@@ -229,12 +329,10 @@ func (w *writer) inTx(ctx context.Context, fn func() error) error {
 	}
 	err := fn()
 	if _, clean := err.(cleanError); err == nil || clean {
-		if w.seq != w.savedSeq {
-			// Saved with the history rows it numbers. A transaction
-			// rolled back leaves a gap in the sequence, never a reuse.
-			if _, serr := w.st.saveSeq.ExecContext(ctx, w.seq); serr != nil {
-				err = serr
-			}
+		// Saved with the rows they number. A transaction rolled back
+		// leaves a gap in the sequence, never a reuse.
+		if serr := w.saveCounters(ctx); serr != nil {
+			err = serr
 		}
 	}
 	if _, clean := err.(cleanError); err != nil && !clean {
@@ -247,8 +345,23 @@ func (w *writer) inTx(ctx context.Context, fn func() error) error {
 		w.conn.ExecContext(ctx, "ROLLBACK")
 		return fmt.Errorf("sqlite: commit: %w", cerr)
 	}
-	w.savedSeq = w.seq
+	w.savedSeq, w.savedVer = w.seq, w.ver
 	return err
+}
+
+// saveCounters saves the counters that changed in the transaction.
+func (w *writer) saveCounters(ctx context.Context) error {
+	if w.seq != w.savedSeq {
+		if _, err := w.st.saveSeq.ExecContext(ctx, w.seq); err != nil {
+			return err
+		}
+	}
+	if w.ver != w.savedVer {
+		if _, err := w.st.saveVer.ExecContext(ctx, w.ver); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (w *writer) ensureScope(ctx context.Context, sk scopeKey) (int64, error) {

@@ -126,8 +126,10 @@ func testUpdate(t *testing.T, s muster.Store) {
 	if want := []muster.UpsertResult{muster.NotFound, muster.NotFound, muster.NotFound, muster.Unchanged}; !slices.Equal(res, want) {
 		t.Fatalf("results: got %v, want %v", res, want)
 	}
-	if calls != 1 {
-		t.Errorf("update called %d times, want once (only for the stored finding)", calls)
+	// unchanged fails for any key but a's; a store may call it more than
+	// once for a (see muster.UpdateFunc).
+	if calls == 0 {
+		t.Errorf("update not called for the stored finding")
 	}
 	if res, err := s.UpdateFindings(ctx, "eu-west-1", []muster.FindingKey{a.FindingKey}, unchanged); err != nil || !slices.Equal(res, []muster.UpsertResult{muster.NotFound}) {
 		t.Fatalf("UpdateFindings in another region: %v, %v; want NotFound", res, err)
@@ -310,6 +312,126 @@ func testUpdateConcurrent(t *testing.T, s muster.Store) {
 	}
 	if n := Fields(one(t, s, region, counter.FindingKey))["Count"]; n != float64(workers*rounds) {
 		t.Errorf("counter = %v, want %d: lost updates", n, workers*rounds)
+	}
+}
+
+// testContended has two goroutines increment the same counters as fast
+// as they can, with UpdateFindings and with UpsertFindings, so that a
+// store that decides a change before it writes (and decides again when
+// the finding changed in between) decides again often: one names the
+// shared counter once per call, the other twice, each beside a finding of
+// its own. Every increment must count once, with one history record, and
+// only the last call of the UpdateFunc or MergeFunc for a finding may be
+// what is written.
+func testContended(t *testing.T, s muster.Store) {
+	ctx := context.Background()
+	const (
+		rounds = 150
+		acct   = "333333333333"
+	)
+	t0 := time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)
+	shared := at(NewFinding(region, simpleDoc(acct, "shared", stamp(t0), map[string]any{"Count": 0.0})), t0)
+	own := []*muster.Finding{
+		at(NewFinding(region, simpleDoc(acct, "own-0", stamp(t0), map[string]any{"Count": 0.0})), t0),
+		at(NewFinding(region, simpleDoc(acct, "own-1", stamp(t0), map[string]any{"Count": 0.0})), t0),
+	}
+	upsert(t, s, importing, shared, own[0], own[1])
+	count := func(f *muster.Finding) float64 { n, _ := Fields(f)["Count"].(float64); return n }
+	inc := func(stored *muster.Finding) (*muster.Change, error) {
+		d := Fields(stored)
+		d["Count"] = count(stored) + 1
+		f := NewFinding(stored.Region, d)
+		f.ProcessedAt = t0
+		return &muster.Change{Finding: f, History: &muster.HistoryRecord{
+			UpdateTime: t0, SourceType: muster.SourceUpdate, SourceIdentity: "arn:aws:iam::333333333333:user/counter",
+		}}, nil
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for w := range 2 {
+		keys := []muster.FindingKey{shared.FindingKey, own[w].FindingKey}
+		if w == 1 {
+			keys = []muster.FindingKey{own[w].FindingKey, shared.FindingKey, shared.FindingKey}
+		}
+		wg.Go(func() {
+			for range rounds {
+				res, err := s.UpdateFindings(ctx, region, keys, inc)
+				if err == nil && slices.ContainsFunc(res, func(r muster.UpsertResult) bool { return r != muster.Updated }) {
+					err = fmt.Errorf("results %v, want all Updated", res)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("UpdateFindings: %v", err)
+	}
+	if n := count(one(t, s, region, shared.FindingKey)); n != 3*rounds {
+		t.Errorf("shared counter = %v, want %d: lost or repeated updates", n, 3*rounds)
+	}
+	for _, f := range own {
+		if n := count(one(t, s, region, f.FindingKey)); n != rounds {
+			t.Errorf("%s = %v, want %d", f.ID, n, rounds)
+		}
+		if n := len(history(t, s, muster.HistoryQuery{Region: region, Key: f.FindingKey})); n != rounds+1 {
+			t.Errorf("%s: %d history records, want %d", f.ID, n, rounds+1)
+		}
+	}
+	if n := len(history(t, s, muster.HistoryQuery{Region: region, Key: shared.FindingKey})); n != 3*rounds+1 {
+		t.Errorf("shared: %d history records, want %d: a repeated call's change was written", n, 3*rounds+1)
+	}
+
+	// The same with re-imports: each merge counts on from the stored
+	// finding, with a newer UpdatedAt every time.
+	var clock sync.Mutex
+	tick := t0
+	next := func() time.Time {
+		clock.Lock()
+		defer clock.Unlock()
+		tick = tick.Add(time.Millisecond)
+		return tick
+	}
+	merges := func(stored, in *muster.Finding) (*muster.Change, error) {
+		if stored == nil {
+			return nil, errors.New("the counter is stored")
+		}
+		d := Fields(in)
+		d["Count"] = count(stored) + 1
+		f := NewFinding(in.Region, d)
+		f.ProcessedAt = in.ProcessedAt
+		return &muster.Change{Finding: f, Meter: true, History: &muster.HistoryRecord{UpdateTime: in.ProcessedAt, SourceType: muster.SourceImport, SourceIdentity: in.ProductARN}}, nil
+	}
+	errs = make(chan error, 2)
+	for w := range 2 {
+		wg.Go(func() {
+			for range rounds {
+				var fs []*muster.Finding
+				for range w + 1 {
+					ts := next()
+					fs = append(fs, at(NewFinding(region, simpleDoc(acct, "shared", stamp(ts), nil)), ts))
+				}
+				if _, err := s.UpsertFindings(ctx, fs, merges); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("UpsertFindings: %v", err)
+	}
+	if n := count(one(t, s, region, shared.FindingKey)); n != 6*rounds {
+		t.Errorf("shared counter after re-imports = %v, want %d", n, 6*rounds)
+	}
+	if n := len(history(t, s, muster.HistoryQuery{Region: region, Key: shared.FindingKey})); n != 6*rounds+1 {
+		t.Errorf("shared: %d history records after re-imports, want %d", n, 6*rounds+1)
 	}
 }
 

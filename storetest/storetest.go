@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) muster.Store) {
 	t.Run("Scopes", func(t *testing.T) { testScopes(t, o(t)) })
 	t.Run("UpdateFindings", func(t *testing.T) { testUpdate(t, o(t)) })
 	t.Run("UpdateConcurrent", func(t *testing.T) { testUpdateConcurrent(t, o(t)) })
+	t.Run("Contended", func(t *testing.T) { testContended(t, o(t)) })
 	t.Run("History", func(t *testing.T) { testHistory(t, o(t)) })
 	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, o(t)) })
 	t.Run("Usage", func(t *testing.T) { testUsage(t, o(t)) })

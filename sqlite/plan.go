@@ -1,0 +1,584 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/muster-hub/muster"
+	"github.com/muster-hub/muster/asff"
+)
+
+// Writes are planned outside the writer. A request (one UpsertFindings or
+// UpdateFindings call) reads the stored findings of its keys from the read
+// pool, calls its MergeFunc or UpdateFunc and works out the column values
+// of what they return, all on the caller's goroutine, beside other
+// requests. The writer then checks, in one statement per scope, that every
+// key's (rid, version) is what the request read, writes the planned
+// changes of the keys that still match and decides the others again in its
+// transaction, as it did everything before. Reading stored findings,
+// merging and working out columns were a fifth of the writer's time on
+// re-imports; they now run on the callers' goroutines, in parallel.
+//
+// version is the number of the write that last changed a finding, so a
+// key whose version is what the request read has not been written since,
+// by an earlier group or by a request earlier in the same group, and a
+// plan decided from it is the plan the writer would decide. A key read as
+// absent must still be absent. Every key of a request is checked, those
+// whose calls changed nothing too, so the request's outcome is the one it
+// would have had in the writer's transaction.
+//
+// When the writer is idle, a request skips the read and the writer
+// decides it: it would otherwise wait for the read, and its own page
+// cache is warm where a reader's is emptied by every commit. When recent
+// imports found almost none of their keys stored, an import plans its
+// findings as new without reading (see planAhead).
+
+// keyRef is a finding's key with its scope.
+type keyRef struct {
+	sk scopeKey
+	k  muster.FindingKey
+}
+
+// base is the stored state of one key that a request decides from.
+type base struct {
+	rid, version int64 // rid 0: no finding under the key
+	lastSeq      int64 // seq of its newest history record; 0: none
+	stored       *muster.Finding
+}
+
+// planned is one key's writes that a request decided on.
+type planned struct {
+	base *base
+	// out is the finding to store under the key, with its columns;
+	// processed is its ProcessedAt as the store records it.
+	out       prepared
+	processed time.Time
+	oldAttrs  []attr // attribute rows of the stored finding
+	// history to append, oldest first: a key given twice in one request
+	// records both changes.
+	history []histRow
+	// meters holds the UTC day of each metered change.
+	meters []int64
+}
+
+// request is what one UpsertFindings or UpdateFindings call writes.
+type request struct {
+	// items are the findings of the request, an upsert's incoming ones or
+	// an update's keys, in order, each as the index of its key in keys.
+	items []int
+	keys  []keyRef // distinct, in order of first appearance
+	index map[keyRef]int
+	// call decides the change of item i from the finding stored under its
+	// key, nil if none.
+	call func(i int, stored *muster.Finding) (*muster.Change, error)
+	// update: a key without a finding is NotFound and call is not called.
+	update bool
+
+	// What was decided outside the writer; bases is nil when the read or
+	// a call failed, and the writer decides everything.
+	bases   []*base
+	plans   []*planned // by key; nil: nothing to write
+	results []muster.UpsertResult
+}
+
+func newRequest(n int) *request {
+	return &request{items: make([]int, 0, n), index: make(map[keyRef]int, n)}
+}
+
+func (r *request) add(sk scopeKey, k muster.FindingKey) {
+	kr := keyRef{sk, k}
+	ki, ok := r.index[kr]
+	if !ok {
+		ki = len(r.keys)
+		r.index[kr] = ki
+		r.keys = append(r.keys, kr)
+	}
+	r.items = append(r.items, ki)
+}
+
+// decide calls r.call for the items whose key only selects (every item
+// when only is nil), in request order, starting from the stored findings
+// in bases, and records the writes in plans (by key) and the outcomes in
+// results. It writes nothing, so an error leaves nothing to undo.
+func (r *request) decide(bases []*base, only []bool, plans []*planned, results []muster.UpsertResult) error {
+	for i, ki := range r.items {
+		if only != nil && !only[ki] {
+			continue
+		}
+		b, p := bases[ki], plans[ki]
+		stored := b.stored
+		if p != nil {
+			stored = p.out.f
+		}
+		if stored == nil && r.update {
+			results[i] = muster.NotFound
+			continue
+		}
+		ch, err := r.call(i, stored)
+		if err != nil {
+			return err
+		}
+		if ch == nil {
+			results[i] = muster.Unchanged
+			continue
+		}
+		out := ch.Finding
+		if out == nil {
+			return errors.New("sqlite: a change without a finding")
+		}
+		if p == nil {
+			p = &planned{base: b}
+			if b.stored != nil {
+				if _, p.oldAttrs, err = columnValues(b.stored.Doc); err != nil {
+					return fmt.Errorf("sqlite: stored finding %s: %w", b.stored.ID, err)
+				}
+			}
+			plans[ki] = p
+		}
+		if p.out = prepare1(out); p.out.err != nil {
+			return p.out.err
+		}
+		p.processed = processedAt(out)
+		if h := ch.History; h != nil {
+			p.history = append(p.history, histRow{h.UpdateTime, encodeHistory(h)})
+		}
+		if ch.Meter {
+			p.meters = append(p.meters, unixDay(p.processed))
+		}
+		if stored == nil {
+			results[i] = muster.Created
+		} else {
+			results[i] = muster.Updated
+		}
+	}
+	return nil
+}
+
+// plan decides r from a read of its keys on the read pool, unless the
+// writer is idle. A read or a call that fails leaves r undecided, for the
+// writer to decide: a call's error may come from a finding that has
+// changed since, and the writer returns the error of the current one.
+func (db *DB) plan(ctx context.Context, r *request) {
+	if db.w.idle.Load() && len(db.w.reqs) == 0 {
+		// The writer would wait for the read and the calls: it does
+		// them sooner itself, from its warm page cache.
+		return
+	}
+	db.planAhead(ctx, r)
+}
+
+// planAhead is plan whether or not the writer is idle.
+func (db *DB) planAhead(ctx context.Context, r *request) {
+	var bases []*base
+	if !r.update && db.w.found.Load() < foundToRead {
+		// Recent imports were of new findings: this one is planned as
+		// new without reading, which would most likely find nothing
+		// and costs about 8% of the CPU time of importing a new
+		// finding. The writer decides the keys it finds stored, as it
+		// would have without a plan.
+		bases = make([]*base, len(r.keys))
+		for ki := range bases {
+			bases[ki] = &base{}
+		}
+	} else {
+		var err error
+		if bases, err = db.readBases(ctx, r); err != nil {
+			return
+		}
+	}
+	plans := make([]*planned, len(r.keys))
+	results := make([]muster.UpsertResult, len(r.items))
+	if err := r.decide(bases, nil, plans, results); err != nil {
+		return
+	}
+	r.bases, r.plans, r.results = bases, plans, results
+}
+
+// foundToRead is the share of the keys of recent imports found stored,
+// in 1/1024, from which an import reads its keys ahead of the writer.
+const foundToRead = 1024 / 20
+
+// noteFound updates the writer's average share of an import's keys found
+// stored, which decides whether imports read their keys ahead.
+func (w *writer) noteFound(cur []current) {
+	n := 0
+	for _, c := range cur {
+		if c.rid != 0 {
+			n++
+		}
+	}
+	share := int64(n * 1024 / len(cur))
+	old := w.found.Load()
+	w.found.Store(old + (share-old)/4)
+}
+
+// keyChunk bounds the keys looked up by one statement (two bound
+// parameters each, far below SQLite's limit).
+const keyChunk = 500
+
+// byScope returns the indexes of r's keys by scope, in order of first
+// appearance.
+func (r *request) byScope() ([]scopeKey, map[scopeKey][]int) {
+	var order []scopeKey
+	m := map[scopeKey][]int{}
+	for ki, k := range r.keys {
+		if _, ok := m[k.sk]; !ok {
+			order = append(order, k.sk)
+		}
+		m[k.sk] = append(m[k.sk], ki)
+	}
+	return order, m
+}
+
+// keysQuery returns the statement that joins the keys of kis to the
+// findings of scope sid, CROSS JOIN keeping the key list as the outer
+// loop so that each key is one seek in findings_key, with its arguments.
+// cols are the columns it returns after the key.
+func (r *request) keysQuery(kis []int, sid int64, cols, join string) (string, []any) {
+	var q strings.Builder
+	args := make([]any, 0, 2*len(kis)+1)
+	q.WriteString("SELECT f.product_arn, f.id, " + cols + " FROM (VALUES ")
+	for i, ki := range kis {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?)")
+		args = append(args, r.keys[ki].k.ProductARN, r.keys[ki].k.ID)
+	}
+	q.WriteString(") AS k CROSS JOIN findings f ON f.sid = ? AND f.product_arn = k.column1 AND f.id = k.column2" + join)
+	args = append(args, sid)
+	return q.String(), args
+}
+
+// keysQuery's columns and join for reading stored findings (readBases),
+// and its columns for checking them (current).
+const (
+	readCols = "f.rid, f.version, f.last_seq, f.processed_at, f.customized, d.doc"
+	readJoin = " CROSS JOIN docs d ON d.rid = f.rid"
+	curCols  = "f.rid, f.version"
+)
+
+// readBases reads the stored findings of r's keys from the read pool, in
+// one statement per scope and chunk of keys. Each statement reads one
+// snapshot; different ones may read different snapshots, which does not
+// matter, as the writer checks every key on its own.
+func (db *DB) readBases(ctx context.Context, r *request) ([]*base, error) {
+	bases := make([]*base, len(r.keys))
+	for ki := range bases {
+		bases[ki] = &base{}
+	}
+	order, byScope := r.byScope()
+	for _, sk := range order {
+		sid, ok, err := db.scopeID(ctx, sk)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		kis := byScope[sk]
+		for len(kis) > 0 {
+			chunk := kis[:min(len(kis), keyChunk)]
+			kis = kis[len(chunk):]
+			q, args := r.keysQuery(chunk, sid, readCols, readJoin)
+			if err := db.readChunk(ctx, r, sk, q, args, bases); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return bases, nil
+}
+
+func (db *DB) readChunk(ctx context.Context, r *request, sk scopeKey, q string, args []any, bases []*base) error {
+	rows, err := db.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			k                                 muster.FindingKey
+			rid, version, processed, customed int64
+			last                              sql.NullInt64
+			doc                               []byte
+		)
+		if err := rows.Scan(&k.ProductARN, &k.ID, &rid, &version, &last, &processed, &customed, &doc); err != nil {
+			return err
+		}
+		k.Account = sk.account
+		ki, ok := r.index[keyRef{sk, k}]
+		if !ok {
+			return fmt.Errorf("sqlite: read a key not asked for: %s", k.ID)
+		}
+		bases[ki] = &base{rid: rid, version: version, lastSeq: last.Int64, stored: &muster.Finding{
+			Region: sk.region, FindingKey: k, Doc: doc,
+			ProcessedAt: time.Unix(0, processed).UTC(), Customized: asff.Customized(customed),
+		}}
+	}
+	return rows.Err()
+}
+
+// scopeID returns the id of a scope from the cache or the read pool.
+func (db *DB) scopeID(ctx context.Context, sk scopeKey) (int64, bool, error) {
+	db.scopeMu.RLock()
+	sid, ok := db.scopes[sk]
+	db.scopeMu.RUnlock()
+	if ok {
+		return sid, true, nil
+	}
+	err := db.rdb.QueryRowContext(ctx, `SELECT sid FROM scopes WHERE region = ? AND account = ?`, sk.region, sk.account).Scan(&sid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	db.scopeMu.Lock()
+	db.scopes[sk] = sid
+	db.scopeMu.Unlock()
+	return sid, true, nil
+}
+
+// current is a key's row as the writer sees it.
+type current struct {
+	sid          int64 // 0: the scope does not exist
+	rid, version int64 // rid 0: no finding under the key
+}
+
+// current returns the row of every key of r in the writer's transaction,
+// in one statement per scope and chunk of keys.
+func (w *writer) current(ctx context.Context, r *request) ([]current, error) {
+	cur := make([]current, len(r.keys))
+	order, byScope := r.byScope()
+	for _, sk := range order {
+		sid, ok, err := w.lookupScope(ctx, sk)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		kis := byScope[sk]
+		for _, ki := range kis {
+			cur[ki].sid = sid
+		}
+		for len(kis) > 0 {
+			chunk := kis[:min(len(kis), keyChunk)]
+			kis = kis[len(chunk):]
+			q, args := r.keysQuery(chunk, sid, curCols, "")
+			if err := w.currentChunk(ctx, r, sk, q, args, cur); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return cur, nil
+}
+
+func (w *writer) currentChunk(ctx context.Context, r *request, sk scopeKey, q string, args []any, cur []current) error {
+	rows, err := w.conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k muster.FindingKey
+		var rid, version int64
+		if err := rows.Scan(&k.ProductARN, &k.ID, &rid, &version); err != nil {
+			return err
+		}
+		k.Account = sk.account
+		ki, ok := r.index[keyRef{sk, k}]
+		if !ok {
+			return fmt.Errorf("sqlite: read a key not asked for: %s", k.ID)
+		}
+		cur[ki].rid, cur[ki].version = rid, version
+	}
+	return rows.Err()
+}
+
+// stored reads the finding of row rid in the writer's transaction.
+func (w *writer) stored(ctx context.Context, kr keyRef, rid int64) (*base, error) {
+	var (
+		version, processed, custom int64
+		last                       sql.NullInt64
+		doc                        []byte
+	)
+	if err := w.st.sel.QueryRowContext(ctx, rid).Scan(&version, &last, &processed, &custom, &doc); err != nil {
+		return nil, err
+	}
+	return &base{rid: rid, version: version, lastSeq: last.Int64, stored: &muster.Finding{
+		Region: kr.sk.region, FindingKey: kr.k, Doc: doc,
+		ProcessedAt: time.Unix(0, processed).UTC(), Customized: asff.Customized(custom),
+	}}, nil
+}
+
+// execute writes request r in the writer's transaction and fills results.
+// The keys whose row is what r read get their planned writes; the others
+// are read again here and decided again, the calls of their items running
+// a second time. Everything is decided before anything is written, so an
+// error before writing (a cleanError) leaves nothing to undo; an error
+// while writing is returned as is and makes the writer roll back. execute
+// does not change r, so that the writer can run it again alone after
+// rolling back a group.
+func (w *writer) execute(ctx context.Context, r *request, results []muster.UpsertResult) error {
+	cur, err := w.current(ctx, r)
+	if err != nil {
+		return cleanError{err}
+	}
+	if !r.update && len(cur) > 0 {
+		w.noteFound(cur)
+	}
+	plans := make([]*planned, len(r.keys))
+	var (
+		bases []*base
+		stale []bool
+	)
+	for ki, c := range cur {
+		if r.bases != nil {
+			if b := r.bases[ki]; b.rid == c.rid && b.version == c.version {
+				plans[ki] = r.plans[ki]
+				continue
+			}
+		}
+		if stale == nil {
+			bases, stale = make([]*base, len(r.keys)), make([]bool, len(r.keys))
+		}
+		stale[ki] = true
+		bases[ki] = &base{}
+		if c.rid != 0 {
+			if bases[ki], err = w.stored(ctx, r.keys[ki], c.rid); err != nil {
+				return cleanError{err}
+			}
+		}
+	}
+	if r.bases != nil {
+		copy(results, r.results)
+	}
+	if stale != nil {
+		if err := r.decide(bases, stale, plans, results); err != nil {
+			return cleanError{err}
+		}
+	}
+	usage := map[usageKey]int64{}
+	for ki, p := range plans {
+		if p == nil {
+			continue
+		}
+		kr := r.keys[ki]
+		if err := w.write(ctx, kr, cur[ki].sid, p); err != nil {
+			return err
+		}
+		for _, d := range p.meters {
+			usage[usageKey{d, kr.k.Account, kr.sk.region, kr.k.ProductARN}]++
+		}
+	}
+	for k, n := range usage {
+		if _, err := w.st.addUsage.ExecContext(ctx, k.day, k.account, k.region, k.productARN, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// histRow is a history record to append, encoded; a zero updateTime is
+// the finding's ProcessedAt.
+type histRow struct {
+	updateTime time.Time
+	rec        []byte
+}
+
+// usageKey is one row of the usage table.
+type usageKey struct {
+	day                         int64
+	account, region, productARN string
+}
+
+// nullable is n, or NULL for 0.
+func nullable(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+// write stores p's finding under kr in scope sid, with a new version, and
+// appends its history records to the finding's chain.
+func (w *writer) write(ctx context.Context, kr keyRef, sid int64, p *planned) error {
+	out, hot := p.out.f, p.out.hot
+	pa := p.processed
+	retain := retainAt(hot, pa)
+	custom := int64(out.Customized)
+	w.ver++
+	prev := p.base.lastSeq
+	first := w.seq + 1
+	w.seq += int64(len(p.history))
+	last := prev
+	if len(p.history) > 0 {
+		last = w.seq
+	}
+	rid := p.base.rid
+	if rid == 0 {
+		if sid == 0 {
+			return errors.New("sqlite: scope not created")
+		}
+		res, err := w.st.ins.ExecContext(ctx, sid, kr.k.Account, kr.k.ProductARN, kr.k.ID,
+			hot.updatedAt, hot.severity, hot.workflow, hot.recordState, pa.UnixNano(), custom, retain, w.ver, nullable(last))
+		if err != nil {
+			return err
+		}
+		if rid, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if _, err := w.st.insDoc.ExecContext(ctx, rid, out.Doc); err != nil {
+			return err
+		}
+		for _, a := range p.out.attrs {
+			if _, err := w.st.insAttr.ExecContext(ctx, a.field, a.value, rid); err != nil {
+				return err
+			}
+		}
+	} else {
+		if _, err := w.st.upd.ExecContext(ctx, hot.updatedAt, hot.severity, hot.workflow, hot.recordState, pa.UnixNano(), custom, retain, w.ver, nullable(last), rid); err != nil {
+			return err
+		}
+		if _, err := w.st.updDoc.ExecContext(ctx, out.Doc, rid); err != nil {
+			return err
+		}
+		keep := make(map[attr]bool, len(p.out.attrs))
+		for _, a := range p.out.attrs {
+			keep[a] = true
+		}
+		had := make(map[attr]bool, len(p.oldAttrs))
+		for _, a := range p.oldAttrs {
+			had[a] = true
+			if !keep[a] {
+				if _, err := w.st.delAttr.ExecContext(ctx, a.field, a.value, rid); err != nil {
+					return err
+				}
+			}
+		}
+		for _, a := range p.out.attrs {
+			if !had[a] {
+				if _, err := w.st.insAttr.ExecContext(ctx, a.field, a.value, rid); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for i, h := range p.history {
+		seq := first + int64(i)
+		t := h.updateTime
+		if t.IsZero() {
+			t = pa
+		}
+		if _, err := w.st.insHist.ExecContext(ctx, seq, rid, nullable(prev), t.UnixNano(), h.rec); err != nil {
+			return err
+		}
+		prev = seq
+	}
+	return nil
+}
