@@ -2,8 +2,10 @@
 // Security Hub API.
 //
 //	muster serve   [--addr 127.0.0.1:7070] [--data ./muster-data] [--config muster.yaml]
+//	               [--retention 90d] [--archived-retention 30d] [--clock-offset 0]
 //	muster import  [--endpoint URL] [--region R] FILE...
 //	muster bench   [--endpoint URL] [--findings N] [--concurrency C]
+//	               [--workload import|mixed|retention]
 //	muster usage   [--data ./muster-data] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
 //	muster version
 package main
