@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
+	"github.com/muster-hub/muster/hub"
 	"github.com/muster-hub/muster/server"
 )
 
@@ -605,6 +606,38 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 		// finding when it arrived (at least one, at most 16).
 		if got := len(out.Records); got < 1+n+1 || got > 1+2*n {
 			t.Errorf("%s: %d history records", id, got)
+		}
+	}
+}
+
+// TestConfiguredRetention runs with retention shortened to 10 days for
+// active findings and 2 for archived ones.
+func TestConfiguredRetention(t *testing.T) {
+	clk := newClock(t0)
+	s, err := server.Open(server.Options{
+		Addr: "127.0.0.1:0", DataDir: t.TempDir(), Now: clk.Now, RetentionInterval: -1,
+		Logger:    slog.New(slog.NewTextHandler(testLogWriter(), nil)),
+		Retention: hub.Retention{Active: 10 * 24 * time.Hour, Archived: 2 * 24 * time.Hour},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := client(s, acct, "x", "us-east-1")
+	enable(t, c)
+	ts := t0.Format(time.RFC3339)
+	sdkImport(t, c, at(ts, finding(acct, "us-east-1", "a")), at(ts, finding(acct, "us-east-1", "b", `"RecordState":"ARCHIVED"`)))
+	ctx := context.Background()
+	for _, step := range []struct {
+		days int
+		want int
+	}{{1, 0}, {2, 1}, {7, 0}, {1, 1}} {
+		clk.Advance(time.Duration(step.days) * 24 * time.Hour)
+		if n := s.RunRetention(ctx); n != step.want {
+			t.Fatalf("after %d more days: deleted %d, want %d", step.days, n, step.want)
 		}
 	}
 }
