@@ -50,8 +50,8 @@ func TestReopen(t *testing.T) {
 	}
 	defer db.Close()
 	var ps int
-	if err := db.rdb.QueryRow("PRAGMA page_size").Scan(&ps); err != nil || ps != 8192 {
-		t.Errorf("page_size = %d, %v; want 8192", ps, err)
+	if err := db.rdb.QueryRow("PRAGMA page_size").Scan(&ps); err != nil || ps != 4096 {
+		t.Errorf("page_size = %d, %v; want 4096", ps, err)
 	}
 	fs, err := db.QueryFindings(context.Background(), muster.FindingQuery{Region: "us-east-1", Accounts: []string{"1"}})
 	if err != nil || len(fs) != 1 {
