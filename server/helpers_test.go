@@ -28,12 +28,23 @@ import (
 // unless cfg is given, and stops it when the test ends.
 func start(t *testing.T, cfg *config.Config) *server.Server {
 	t.Helper()
-	s, err := server.Open(server.Options{
-		Addr:    "127.0.0.1:0",
-		DataDir: t.TempDir(),
-		Config:  cfg,
-		Logger:  slog.New(slog.NewTextHandler(testLogWriter(), nil)),
-	})
+	return startWith(t, server.Options{Config: cfg})
+}
+
+// startWith runs a server with o, on a random port in a temporary
+// directory unless o says otherwise, and stops it when the test ends.
+func startWith(t *testing.T, o server.Options) *server.Server {
+	t.Helper()
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
+	}
+	if o.DataDir == "" {
+		o.DataDir = t.TempDir()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(testLogWriter(), nil))
+	}
+	s, err := server.Open(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -41,27 +40,23 @@ func (c *clock) Advance(d time.Duration) {
 // retention job runs only when the test calls RunRetention.
 func startClocked(t *testing.T, clk *clock) *server.Server {
 	t.Helper()
-	s, err := server.Open(server.Options{
-		Addr:              "127.0.0.1:0",
-		DataDir:           t.TempDir(),
-		Logger:            slog.New(slog.NewTextHandler(testLogWriter(), nil)),
-		Now:               clk.Now,
-		RetentionInterval: -1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Close(ctx); err != nil {
-			t.Error(err)
+	return startWith(t, server.Options{Now: clk.Now, RetentionInterval: -1})
+}
+
+// findingHistory pages through a finding's whole history, maxResults
+// records a page.
+func findingHistory(t *testing.T, c *securityhub.Client, id types.AwsSecurityFindingIdentifier, maxResults int32) []types.FindingHistoryRecord {
+	t.Helper()
+	var recs []types.FindingHistoryRecord
+	p := securityhub.NewGetFindingHistoryPaginator(c, &securityhub.GetFindingHistoryInput{FindingIdentifier: &id, MaxResults: aws.Int32(maxResults)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	return s
+		recs = append(recs, page.Records...)
+	}
+	return recs
 }
 
 // lifecycleHub starts a server on a clock at t0 and returns an SDK client
@@ -361,15 +356,7 @@ func TestFindingHistory(t *testing.T) {
 	}
 
 	// Pages of one record each, newest first.
-	var pages []types.FindingHistoryRecord
-	p := securityhub.NewGetFindingHistoryPaginator(c, &securityhub.GetFindingHistoryInput{FindingIdentifier: &id, MaxResults: aws.Int32(1)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages = append(pages, page.Records...)
-	}
+	pages := findingHistory(t, c, id, 1)
 	if len(pages) != 3 || !aws.ToTime(pages[0].UpdateTime).Equal(aws.ToTime(upd.UpdateTime)) || !aws.ToBool(pages[2].FindingCreated) {
 		t.Errorf("paged history: %d records", len(pages))
 	}
@@ -614,18 +601,10 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 // active findings and 2 for archived ones.
 func TestConfiguredRetention(t *testing.T) {
 	clk := newClock(t0)
-	s, err := server.Open(server.Options{
-		Addr: "127.0.0.1:0", DataDir: t.TempDir(), Now: clk.Now, RetentionInterval: -1,
-		Logger:    slog.New(slog.NewTextHandler(testLogWriter(), nil)),
+	s := startWith(t, server.Options{
+		Now: clk.Now, RetentionInterval: -1,
 		Retention: hub.Retention{Active: 10 * 24 * time.Hour, Archived: 2 * 24 * time.Hour},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(context.Background())
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
 	c := client(s, acct, "x", "us-east-1")
 	enable(t, c)
 	ts := t0.Format(time.RFC3339)

@@ -417,16 +417,7 @@ func ownershipRun(t *testing.T, seed uint64, steps int) {
 				fail("finding %s: %s = %v, model %v", id, ch.name, ch.got, ch.want)
 			}
 		}
-		key := ident(acct, id)
-		var recs []types.FindingHistoryRecord
-		p := securityhub.NewGetFindingHistoryPaginator(c, &securityhub.GetFindingHistoryInput{FindingIdentifier: &key, MaxResults: aws.Int32(7)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			recs = append(recs, page.Records...)
-		}
+		recs := findingHistory(t, c, ident(acct, id), 7)
 		if len(recs) != len(want.history) {
 			fail("finding %s: %d history records, model %d", id, len(recs), len(want.history))
 		}
