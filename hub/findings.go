@@ -103,7 +103,7 @@ func (s *Service) BatchImportFindings(ctx context.Context, c Caller, findings []
 		})
 	}
 	if len(batch) > 0 {
-		results, err := s.store.UpsertFindings(ctx, batch, mergeImport)
+		results, err := s.store.UpsertFindings(ctx, batch, MergeImport)
 		if err != nil {
 			return nil, err
 		}
@@ -169,12 +169,9 @@ func (s *Service) GetFindings(ctx context.Context, c Caller, in GetFindingsInput
 	if _, err := s.hub(ctx, c); err != nil {
 		return nil, err
 	}
-	limit := in.MaxResults
-	if limit == 0 {
-		limit = defaultMaxResults
-	}
-	if limit < 1 || limit > 100 {
-		return nil, muster.Errorf(muster.InvalidInput, "MaxResults must be between 1 and 100")
+	limit, err := pageSize(in.MaxResults)
+	if err != nil {
+		return nil, err
 	}
 	binding := queryBinding(in.Filters, in.SortCriteria)
 	now := s.Now().UTC()
@@ -215,8 +212,7 @@ func (s *Service) GetFindings(ctx context.Context, c Caller, in GetFindingsInput
 	out := &GetFindingsOutput{Findings: make([]jsontext.Value, 0, min(len(found), limit))}
 	for i, f := range found {
 		if i == limit {
-			last := found[limit-1]
-			fields, err := asff.Fields(last.Doc)
+			cur, err := cursorAfter(sorts, found[limit-1])
 			if err != nil {
 				return nil, err
 			}
@@ -225,12 +221,7 @@ func (s *Service) GetFindings(ctx context.Context, c Caller, in GetFindingsInput
 				Region:  c.Region,
 				Binding: binding,
 				NowMS:   now.UnixMilli(),
-				Cursor: filter.Cursor{
-					Values:     filter.SortValues(sorts, fields),
-					Account:    last.Account,
-					ProductARN: last.ProductARN,
-					ID:         last.ID,
-				},
+				Cursor:  *cur,
 			})
 			if err != nil {
 				return nil, err
@@ -240,6 +231,28 @@ func (s *Service) GetFindings(ctx context.Context, c Caller, in GetFindingsInput
 		out.Findings = append(out.Findings, f.Doc)
 	}
 	return out, nil
+}
+
+// pageSize is the page size a MaxResults asks for: absent is the largest
+// page AWS allows, and anything outside 1–100 is refused.
+func pageSize(maxResults int) (int, error) {
+	if maxResults == 0 {
+		return defaultMaxResults, nil
+	}
+	if maxResults < 1 || maxResults > 100 {
+		return 0, muster.Errorf(muster.InvalidInput, "MaxResults must be between 1 and 100")
+	}
+	return maxResults, nil
+}
+
+// cursorAfter is the keyset cursor that continues a listing in sorts'
+// order after f.
+func cursorAfter(sorts []filter.Sort, f *muster.Finding) (*filter.Cursor, error) {
+	fields, err := asff.Fields(f.Doc)
+	if err != nil {
+		return nil, err
+	}
+	return &filter.Cursor{Values: filter.SortValues(sorts, fields), Account: f.Account, ProductARN: f.ProductARN, ID: f.ID}, nil
 }
 
 // sortCriteria parses SortCriteria; no criteria sorts by UpdatedAt,

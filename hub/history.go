@@ -57,12 +57,9 @@ func (s *Service) GetFindingHistory(ctx context.Context, c Caller, in GetHistory
 	if _, err := s.hub(ctx, c); err != nil {
 		return nil, err
 	}
-	limit := in.MaxResults
-	if limit == 0 {
-		limit = defaultMaxResults
-	}
-	if limit < 1 || limit > 100 {
-		return nil, muster.Errorf(muster.InvalidInput, "MaxResults must be between 1 and 100")
+	limit, err := pageSize(in.MaxResults)
+	if err != nil {
+		return nil, err
 	}
 	id := in.FindingIdentifier
 	if id.Id == "" || id.ProductArn == "" {
@@ -73,7 +70,6 @@ func (s *Service) GetFindingHistory(ctx context.Context, c Caller, in GetHistory
 		Key:    muster.FindingKey{Account: c.Account, ProductARN: id.ProductArn, ID: id.Id},
 		Limit:  limit + 1,
 	}
-	var err error
 	if in.StartTime != "" {
 		if q.Start, err = asff.ParseTime(in.StartTime); err != nil {
 			return nil, muster.Errorf(muster.InvalidInput, "StartTime %q is not a valid timestamp", in.StartTime)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"github.com/muster-hub/muster"
 	"github.com/muster-hub/muster/asff"
 	"github.com/muster-hub/muster/filter"
+	"github.com/muster-hub/muster/hub"
 )
 
 // benchGen makes realistic ASFF findings of about 3 KB cheaply: documents
@@ -200,31 +200,6 @@ func (g *benchGen) key(n int) muster.FindingKey {
 	return muster.FindingKey{Account: benchAccount, ProductARN: t.fields["ProductArn"].(string), ID: id}
 }
 
-// benchImport is the service's import merge (hub.mergeImport): a new
-// finding is stored as it came; a newer one goes through asff.Merge's
-// ownership rules and asff.Diff; every write records its history and is
-// metered, and a stale one is dropped.
-func benchImport(stored, in *muster.Finding) (*muster.Change, error) {
-	rec := &muster.HistoryRecord{UpdateTime: in.ProcessedAt, SourceType: muster.SourceImport, SourceIdentity: in.ProductARN}
-	if stored == nil {
-		rec.Created = true
-		return &muster.Change{Finding: in, History: rec, Meter: true}, nil
-	}
-	doc, custom, err := asff.Merge(stored.Doc, in.Doc, stored.Customized)
-	if errors.Is(err, asff.ErrStale) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if rec.Updates, err = asff.Diff(stored.Doc, doc); err != nil {
-		return nil, err
-	}
-	f := *in
-	f.Doc, f.Customized = doc, custom
-	return &muster.Change{Finding: &f, History: rec, Meter: true}, nil
-}
-
 // BenchmarkUpsert imports new 3 KB findings in batches of 100 from 4
 // goroutines, as concurrent BatchImportFindings calls do, into an empty
 // store, with the service's merge. The figure that counts is findings/s.
@@ -257,7 +232,7 @@ func BenchmarkUpsert(b *testing.B) {
 				for n := first; n < min(first+batch, b.N); n++ {
 					fs = append(fs, g.finding(n))
 				}
-				if _, err := db.UpsertFindings(context.Background(), fs, benchImport); err != nil {
+				if _, err := db.UpsertFindings(context.Background(), fs, hub.MergeImport); err != nil {
 					b.Error(err)
 					return
 				}
@@ -343,7 +318,7 @@ func benchLoad(b *testing.B, db *DB, g *benchGen, from, to int, processed time.T
 					}
 					fs = append(fs, f)
 				}
-				if _, err := db.UpsertFindings(context.Background(), fs, benchImport); err != nil {
+				if _, err := db.UpsertFindings(context.Background(), fs, hub.MergeImport); err != nil {
 					b.Error(err)
 					return
 				}
@@ -543,7 +518,7 @@ func BenchmarkDeleteExpired(b *testing.B) {
 }
 
 // BenchmarkReimport imports 3 KB findings in batches of 100 from 4
-// goroutines, with the service's merge (benchImport), into a store of
+// goroutines, with the service's merge (hub.MergeImport), into a store of
 // 100,000 findings (override with MUSTER_BENCH_ROWS): Reimport sends
 // stored keys, in random order, with a newer UpdatedAt, so each is merged,
 // diffed, recorded and metered; Fresh sends new keys into the same store.
@@ -586,7 +561,7 @@ func BenchmarkReimport(b *testing.B) {
 					for range min(batch, b.N-first) {
 						fs = append(fs, finding())
 					}
-					res, err := db.UpsertFindings(context.Background(), fs, benchImport)
+					res, err := db.UpsertFindings(context.Background(), fs, hub.MergeImport)
 					if err != nil {
 						b.Error(err)
 						return
