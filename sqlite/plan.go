@@ -234,6 +234,31 @@ func (r *request) byScope() ([]scopeKey, map[scopeKey][]int) {
 	return order, m
 }
 
+// eachChunk calls fn with the indexes of r's keys, a scope and a chunk of
+// at most keyChunk keys at a time, with the scope's sid as scopeID finds
+// it; keys of a scope that has no sid yet have no finding and are skipped.
+func (r *request) eachChunk(ctx context.Context, scopeID func(context.Context, scopeKey) (int64, bool, error), fn func(sk scopeKey, sid int64, kis []int) error) error {
+	order, byScope := r.byScope()
+	for _, sk := range order {
+		sid, ok, err := scopeID(ctx, sk)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		kis := byScope[sk]
+		for len(kis) > 0 {
+			chunk := kis[:min(len(kis), keyChunk)]
+			kis = kis[len(chunk):]
+			if err := fn(sk, sid, chunk); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // keysQuery returns the statement that joins the keys of kis to the
 // findings of scope sid, CROSS JOIN keeping the key list as the outer
 // loop so that each key is one seek in findings_key, with its arguments.
@@ -271,24 +296,12 @@ func (db *DB) readBases(ctx context.Context, r *request) ([]*base, error) {
 	for ki := range bases {
 		bases[ki] = &base{}
 	}
-	order, byScope := r.byScope()
-	for _, sk := range order {
-		sid, ok, err := db.scopeID(ctx, sk)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		kis := byScope[sk]
-		for len(kis) > 0 {
-			chunk := kis[:min(len(kis), keyChunk)]
-			kis = kis[len(chunk):]
-			q, args := r.keysQuery(chunk, sid, readCols, readJoin)
-			if err := db.readChunk(ctx, r, sk, q, args, bases); err != nil {
-				return nil, err
-			}
-		}
+	err := r.eachChunk(ctx, db.scopeID, func(sk scopeKey, sid int64, kis []int) error {
+		q, args := r.keysQuery(kis, sid, readCols, readJoin)
+		return db.readChunk(ctx, r, sk, q, args, bases)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return bases, nil
 }
@@ -353,27 +366,15 @@ type current struct {
 // in one statement per scope and chunk of keys.
 func (w *writer) current(ctx context.Context, r *request) ([]current, error) {
 	cur := make([]current, len(r.keys))
-	order, byScope := r.byScope()
-	for _, sk := range order {
-		sid, ok, err := w.lookupScope(ctx, sk)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		kis := byScope[sk]
+	err := r.eachChunk(ctx, w.lookupScope, func(sk scopeKey, sid int64, kis []int) error {
 		for _, ki := range kis {
 			cur[ki].sid = sid
 		}
-		for len(kis) > 0 {
-			chunk := kis[:min(len(kis), keyChunk)]
-			kis = kis[len(chunk):]
-			q, args := r.keysQuery(chunk, sid, curCols, "")
-			if err := w.currentChunk(ctx, r, sk, q, args, cur); err != nil {
-				return nil, err
-			}
-		}
+		q, args := r.keysQuery(kis, sid, curCols, "")
+		return w.currentChunk(ctx, r, sk, q, args, cur)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return cur, nil
 }
