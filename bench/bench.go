@@ -123,10 +123,7 @@ type Result struct {
 
 // ImportRate is findings imported per second of wall clock.
 func (r *Result) ImportRate() float64 {
-	if r.Import <= 0 {
-		return 0
-	}
-	return float64(r.Imported) / r.Import.Seconds()
+	return Throughput{Findings: r.Imported, Time: r.Import}.Rate()
 }
 
 // QueryResult is the latency of one kind of GetFindings call.
