@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -111,29 +112,19 @@ func (u *BatchUpdate) Apply(doc []byte, c Customized, now time.Time) ([]byte, Cu
 	}
 	// A nil slice is an absent member, an empty one a request to clear it.
 	if u.Types != nil {
-		b := []byte{'['}
-		for i, t := range u.Types {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendQuote(b, t)
+		b, err := json.Marshal(u.Types, lenient)
+		if err != nil {
+			return nil, c, err
 		}
-		d.set("Types", append(b, ']'))
+		d.set("Types", b)
 		c |= CustomTypes
 	}
 	if u.RelatedFindings != nil {
-		b := []byte{'['}
-		for i, r := range u.RelatedFindings {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"ProductArn":`...)
-			b = appendQuote(b, r.ProductArn)
-			b = append(b, `,"Id":`...)
-			b = appendQuote(b, r.Id)
-			b = append(b, '}')
+		b, err := json.Marshal(u.RelatedFindings, lenient)
+		if err != nil {
+			return nil, c, err
 		}
-		d.set("RelatedFindings", append(b, ']'))
+		d.set("RelatedFindings", b)
 		c |= CustomRelatedFindings
 	}
 	if len(u.UserDefinedFields) > 0 {
@@ -213,22 +204,14 @@ func ApplyLegacy(doc []byte, c Customized, note *NoteUpdate, recordState string,
 // setNote replaces Note whole: a note is one text with its author and
 // time, never merged with the one before.
 func setNote(d *object, n *NoteUpdate, now time.Time) {
-	b := append([]byte(nil), `{"Text":`...)
-	b = appendQuote(b, n.Text)
-	b = append(b, `,"UpdatedBy":`...)
-	b = appendQuote(b, n.UpdatedBy)
-	b = append(b, `,"UpdatedAt":`...)
-	b = appendQuote(b, FormatTime(now))
-	d.set("Note", append(b, '}'))
+	b, _ := json.Marshal(struct{ Text, UpdatedBy, UpdatedAt string }{n.Text, n.UpdatedBy, FormatTime(now)}, lenient)
+	d.set("Note", b)
 }
 
-// appendQuote appends s as a JSON string. Its error, for invalid UTF-8,
-// is dropped as object.setString drops it: the bad bytes are already
-// replaced with U+FFFD, so the output is valid JSON either way.
-func appendQuote(b []byte, s string) []byte {
-	b, _ = jsontext.AppendQuote(b, s)
-	return b
-}
+// lenient encodes invalid UTF-8 as U+FFFD rather than failing, as
+// object.setString does: request strings have been decoded from valid
+// JSON already, so this only keeps a bad byte from failing an update.
+var lenient = jsontext.AllowInvalidUTF8(true)
 
 // historyExcluded are the top-level members GetFindingHistory leaves out
 // of a record's Updates: AWS documents history for every ASFF field but
