@@ -16,11 +16,19 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// Dir finds shared/corpus by walking up from the working directory (tests
+// Dir returns the corpus directory: $MUSTER_CORPUS when set, else the
+// first shared/corpus found walking up from the working directory (tests
 // run in package dirs); returns an error if absent. CI clones the repository
 // with shared/ beside it, so the corpus is ../shared/corpus from the
-// repository root.
+// repository root; scripts/test.sh sets MUSTER_CORPUS for a clone made
+// elsewhere from a local checkout that has shared/ beside it.
 func Dir() (string, error) {
+	if c := os.Getenv("MUSTER_CORPUS"); c != "" {
+		if fi, err := os.Stat(filepath.Join(c, "asff")); err != nil || !fi.IsDir() {
+			return "", fmt.Errorf("corpus: MUSTER_CORPUS=%s has no asff directory", c)
+		}
+		return filepath.Clean(c), nil
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", err
