@@ -181,6 +181,8 @@ type FindingQuery struct {
 // Store keeps hubs and findings. Every implementation must pass the
 // contract tests in package storetest.
 type Store interface {
+	ProductStore
+
 	// GetHub returns the hub of scope, or an error with code
 	// InvalidAccessException when there is none.
 	GetHub(ctx context.Context, scope Scope) (*Hub, error)

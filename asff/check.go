@@ -3,7 +3,9 @@ package asff
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -349,25 +351,54 @@ func digits(v []byte, n int) bool {
 // string), so that FailedFindings can name even findings that fail Check
 // or are not valid JSON after their Id.
 func FindingID(raw []byte) string {
+	return topStrings(raw, "Id")["Id"]
+}
+
+// CheckAuthorization checks the members that decide who may import a
+// finding — AwsAccountId and ProductArn — before anything else is checked.
+// On AWS a request authorizer reads them first, and a malformed one fails
+// the whole request (once as AuthorizerConfigurationException, today as
+// InvalidInputException), not just the finding. Absent members are left to
+// Check, which reports them per finding.
+func CheckAuthorization(raw []byte) error {
+	v := topStrings(raw, "Id", "AwsAccountId", "ProductArn")
+	const older = "; AWS's request authorizer rejects the whole request for it (older AWS APIs answered AuthorizerConfigurationException)"
+	if a, ok := v["AwsAccountId"]; ok && !digits([]byte(a), 12) {
+		return fmt.Errorf("finding %q: AwsAccountId %q should match pattern %q: an account id is exactly 12 digits%s", v["Id"], a, accountPattern, older)
+	}
+	if p, ok := v["ProductArn"]; ok {
+		if _, err := ParseProductARN(p); err != nil {
+			return fmt.Errorf("finding %q: ProductArn %q should match pattern %q: it %v%s", v["Id"], p, productARNPattern, err, older)
+		}
+	}
+	return nil
+}
+
+// topStrings returns the string values of the named top-level members of
+// raw, best effort: it stops at the first syntax error.
+func topStrings(raw []byte, names ...string) map[string]string {
+	out := make(map[string]string, len(names))
 	dec := jsontext.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
-		return ""
+		return out
 	}
-	for dec.PeekKind() == '"' {
-		name, err := dec.ReadToken()
+	for dec.PeekKind() == '"' && len(out) < len(names) {
+		tok, err := dec.ReadToken()
 		if err != nil {
-			return ""
+			return out
 		}
-		if name.String() == "Id" && dec.PeekKind() == '"' {
+		name := tok.String()
+		if slices.Contains(names, name) && dec.PeekKind() == '"' {
 			v, err := dec.ReadToken()
 			if err != nil {
-				return ""
+				return out
 			}
-			return v.String()
+			out[name] = v.String()
+			continue
 		}
 		if err := dec.SkipValue(); err != nil {
-			return ""
+			return out
 		}
 	}
-	return ""
+	return out
 }

@@ -5,38 +5,71 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
+	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/muster-hub/muster/iam"
 )
 
 // Config is the contents of muster.yaml.
 type Config struct {
+	// Regions are the regions the server serves; empty means every
+	// commercial region (DefaultRegions).
+	Regions []string `yaml:"regions"`
 	// Accounts maps 12-digit account ids to their principals.
 	Accounts map[string]*Account `yaml:"accounts"`
+	// Products are product integration manifests registered at start.
+	Products []*Manifest `yaml:"products"`
 	// Retention is how long an active finding lives after its last
 	// update (AWS: 90d); ArchivedRetention the same for an archived one
 	// (AWS: 30d). Zero keeps AWS's value.
 	Retention         Duration `yaml:"retention"`
 	ArchivedRetention Duration `yaml:"archived_retention"`
 
-	path string
-	keys map[string]*Key
+	path  string
+	keys  map[string]*Key
+	roles map[string]*Role
 }
 
 // Account is one account's principals.
 type Account struct {
 	Users map[string]*User `yaml:"users"`
+	Roles map[string]*Role `yaml:"roles"`
 }
 
-// User is an IAM user with long-term access keys.
+// User is an IAM user with long-term access keys and identity policies.
 type User struct {
-	AccessKeys []*Key `yaml:"access_keys"`
+	AccessKeys []*Key       `yaml:"access_keys"`
+	Policies   []PolicyText `yaml:"policies"`
+
+	// IAM holds Policies parsed.
+	IAM []*iam.Policy `yaml:"-"`
+}
+
+// Role is an IAM role: who may assume it (its trust policy) and what its
+// sessions may do (its identity policies).
+type Role struct {
+	Trust    PolicyText   `yaml:"trust"`
+	Policies []PolicyText `yaml:"policies"`
+	// MaxSession caps DurationSeconds of AssumeRole (AWS: 1h unless the
+	// role raises it, at most 12h).
+	MaxSession Duration `yaml:"max_session"`
+
+	// ARN, TrustIAM and IAM are filled in by Parse.
+	ARN      string        `yaml:"-"`
+	Account  string        `yaml:"-"`
+	Name     string        `yaml:"-"`
+	TrustIAM *iam.Policy   `yaml:"-"`
+	IAM      []*iam.Policy `yaml:"-"`
 }
 
 // Key is an access key pair and, once loaded, whose it is.
@@ -46,6 +79,8 @@ type Key struct {
 
 	Account string `yaml:"-"`
 	User    string `yaml:"-"`
+	// Policies are the user's identity policies.
+	Policies []*iam.Policy `yaml:"-"`
 }
 
 // ARN is the ARN of the key's principal.
@@ -73,7 +108,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	c := &Config{path: path, keys: map[string]*Key{}}
+	c := &Config{path: path, keys: map[string]*Key{}, roles: map[string]*Role{}}
 	if len(root.Content) == 0 {
 		return nil, fmt.Errorf("%s: %w", path, errNoAccounts)
 	}
@@ -103,6 +138,11 @@ func Parse(path string, data []byte) (*Config, error) {
 			if u == nil {
 				continue
 			}
+			pols, err := parsePolicies(u.Policies)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: user %s: %w", path, line("accounts", id, "users", name), name, err)
+			}
+			u.IAM = pols
 			for _, k := range u.AccessKeys {
 				at := line("accounts", id, "users", name)
 				switch {
@@ -115,12 +155,127 @@ func Parse(path string, data []byte) (*Config, error) {
 				case c.keys[k.ID] != nil:
 					return nil, fmt.Errorf("%s:%d: access key %s is configured twice", path, at, k.ID)
 				}
-				k.Account, k.User = id, name
+				k.Account, k.User, k.Policies = id, name, pols
 				c.keys[k.ID] = k
 			}
 		}
+		for name, r := range acct.Roles {
+			at := line("accounts", id, "roles", name)
+			if r == nil || r.Trust.JSON == nil {
+				return nil, fmt.Errorf("%s:%d: role %s: a role needs a trust policy (trust:) saying who may assume it", path, at, name)
+			}
+			if !roleName.MatchString(name) {
+				return nil, fmt.Errorf("%s:%d: role %s: a role name is 1 to 64 letters, digits and +=,.@_-", path, at, name)
+			}
+			trust, err := iam.Parse(r.Trust.JSON)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: role %s: trust policy: %w", path, r.Trust.Line, name, err)
+			}
+			pols, err := parsePolicies(r.Policies)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: role %s: %w", path, at, name, err)
+			}
+			if d := time.Duration(r.MaxSession); d != 0 && (d < time.Hour || d > 12*time.Hour) {
+				return nil, fmt.Errorf("%s:%d: role %s: max_session must be between 1h and 12h", path, at, name)
+			}
+			r.ARN, r.Account, r.Name, r.TrustIAM, r.IAM = "arn:aws:iam::"+id+":role/"+name, id, name, trust, pols
+			c.roles[r.ARN] = r
+		}
+	}
+	for _, region := range c.Regions {
+		if !regionName.MatchString(region) {
+			return nil, fmt.Errorf("%s:%d: region %q is not a region name like us-east-1", path, line("regions"), region)
+		}
+	}
+	if len(c.Regions) == 0 {
+		c.Regions = DefaultRegions
+	}
+	productsNode := valueOf(root.Content[0], "products")
+	for i, m := range c.Products {
+		at := line("products")
+		if productsNode != nil && i < len(productsNode.Content) {
+			at = productsNode.Content[i].Line
+		}
+		if m == nil {
+			return nil, fmt.Errorf("%s:%d: products[%d] is empty", path, at, i)
+		}
+		if _, err := m.Product(); err != nil {
+			return nil, fmt.Errorf("%s:%d: products[%d]: %w", path, at, i, err)
+		}
 	}
 	return c, nil
+}
+
+// Role returns the role with the given ARN, or nil.
+func (c *Config) Role(arn string) *Role { return c.roles[arn] }
+
+// DefaultRegions are the commercial regions AWS offers Security Hub in;
+// a config without regions serves all of them.
+var DefaultRegions = []string{
+	"af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
+	"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7",
+	"ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+	"eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1",
+	"sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+}
+
+// Serves reports whether region is one of the configured regions.
+func (c *Config) Serves(region string) bool { return slices.Contains(c.Regions, region) }
+
+var (
+	roleName   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+)
+
+// PolicyText is a policy document in the config: a YAML mapping, or a
+// string holding JSON. Either way it becomes JSON, which iam.Parse reads.
+type PolicyText struct {
+	JSON []byte
+	Line int
+}
+
+// UnmarshalYAML keeps the document as JSON and remembers its line.
+func (p *PolicyText) UnmarshalYAML(n *yaml.Node) error {
+	p.Line = n.Line
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
+		p.JSON = []byte(n.Value)
+		return nil
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("line %d: policy is not a JSON-compatible document: %w", n.Line, err)
+	}
+	p.JSON = b
+	return nil
+}
+
+func parsePolicies(texts []PolicyText) ([]*iam.Policy, error) {
+	out := make([]*iam.Policy, 0, len(texts))
+	for i, t := range texts {
+		p, err := iam.Parse(t.JSON)
+		if err != nil {
+			return nil, fmt.Errorf("policy %d (line %d): %w", i+1, t.Line, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// valueOf returns the value node of key in mapping n, or nil.
+func valueOf(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
 }
 
 // errNoAccounts refuses a configuration that would let nobody in.

@@ -63,3 +63,66 @@ func TestRetention(t *testing.T) {
 		}
 	}
 }
+
+func TestRolesPoliciesProducts(t *testing.T) {
+	c, err := Parse("m.yaml", []byte(`
+regions: [us-west-2]
+accounts:
+  "111111111111":
+    users:
+      alice:
+        access_keys: [{id: AKIAALICE0000000001, secret: s}]
+        policies:
+          - {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "securityhub:*", Resource: "*"}]}
+          - '{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "securityhub:Delete*", "Resource": "*"}}'
+    roles:
+      Import:
+        trust: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {AWS: "222222222222"}, Action: "sts:AssumeRole"}]}
+        max_session: 12h
+products:
+  - company: {id: threatslayer, name: ThreatSlayer}
+    product: {id: threatslayer-pro, name: ThreatSlayer Pro}
+    home_account: "222222222222"
+    import_policies: [BATCH_IMPORT_FINDINGS_FROM_PRODUCT_ACCOUNT]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := c.Key("AKIAALICE0000000001")
+	if len(k.Policies) != 2 {
+		t.Fatalf("alice has %d policies", len(k.Policies))
+	}
+	r := c.Role("arn:aws:iam::111111111111:role/Import")
+	if r == nil || r.TrustIAM == nil || r.Account != "111111111111" || r.Name != "Import" || time.Duration(r.MaxSession) != 12*time.Hour {
+		t.Fatalf("role = %+v", r)
+	}
+	if !c.Serves("us-west-2") || c.Serves("us-east-1") {
+		t.Fatalf("regions = %v", c.Regions)
+	}
+	p, err := c.Products[0].Product()
+	if err != nil || p.ARN("us-west-2") != "arn:aws:securityhub:us-west-2:222222222222:product/threatslayer/threatslayer-pro" {
+		t.Fatalf("product = %+v, %v", p, err)
+	}
+	if d, _ := Parse("d.yaml", []byte("accounts: {\"111111111111\": {}}\n")); len(d.Regions) != len(DefaultRegions) {
+		t.Fatalf("default regions: %v", d.Regions)
+	}
+}
+
+func TestPolicyErrorsNameFileAndLine(t *testing.T) {
+	cases := []struct{ name, yaml, want string }{
+		{"bad effect", "accounts:\n  \"111111111111\":\n    users:\n      bob:\n        policies:\n          - {Version: \"2012-10-17\", Statement: [{Effect: Permit, Action: \"*\", Resource: \"*\"}]}\n", "bad.yaml:4: user bob: policy 1 (line 6): Statement"},
+		{"bad JSON string", "accounts:\n  \"111111111111\":\n    users:\n      bob:\n        policies: ['{\"Version\": ']\n", "bad.yaml:4: user bob: policy 1 (line 5)"},
+		{"unknown operator", "accounts:\n  \"111111111111\":\n    roles:\n      R:\n        trust: {Version: \"2012-10-17\", Statement: [{Effect: Allow, Principal: \"*\", Action: \"sts:AssumeRole\", Condition: {StringEqual: {\"sts:ExternalId\": x}}}]}\n", "bad.yaml:5: role R: trust policy: Statement[0].Condition"},
+		{"role without trust", "accounts:\n  \"111111111111\":\n    roles:\n      R: {}\n", "bad.yaml:4: role R: a role needs a trust policy"},
+		{"long session", "accounts:\n  \"111111111111\":\n    roles:\n      R:\n        trust: {Version: \"2012-10-17\", Statement: [{Effect: Allow, Principal: \"*\", Action: \"sts:AssumeRole\"}]}\n        max_session: 13h\n", "max_session"},
+		{"bad region", "regions: [us-east]\naccounts: {\"111111111111\": {}}\n", "bad.yaml:1: region \"us-east\""},
+		{"bad manifest", "accounts: {\"111111111111\": {}}\nproducts:\n  - company: {id: ok-company, name: C}\n    product: {id: ok-product, name: P}\n    home_account: \"222222222222\"\n  - company: {id: Bad, name: C}\n    product: {id: ok-product, name: P}\n    home_account: \"222222222222\"\n", "bad.yaml:6: products[1]: company id \"Bad\""},
+		{"bad import policy", "accounts: {\"111111111111\": {}}\nproducts:\n  - company: {id: ok-company, name: C}\n    product: {id: ok-product, name: P}\n    home_account: \"222222222222\"\n    import_policies: [FROM_ANYWHERE]\n", "import policy \"FROM_ANYWHERE\""},
+	}
+	for _, c := range cases {
+		_, err := Parse("bad.yaml", []byte(c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+}

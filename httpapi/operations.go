@@ -46,6 +46,22 @@ func (s *Server) operations() map[string]handler {
 			}
 			return struct{ Tags map[string]string }{tags}, nil
 		}),
+		"DescribeProducts": decoded(func(ctx context.Context, c hub.Caller, in hub.DescribeProductsInput) (any, error) {
+			return svc.DescribeProducts(ctx, c, in)
+		}),
+		"EnableImportFindingsForProduct": decoded(func(ctx context.Context, c hub.Caller, in struct{ ProductArn string }) (any, error) {
+			arn, err := svc.EnableImportFindingsForProduct(ctx, c, in.ProductArn)
+			if err != nil {
+				return nil, err
+			}
+			return struct{ ProductSubscriptionArn string }{arn}, nil
+		}),
+		"DisableImportFindingsForProduct": decoded(func(ctx context.Context, c hub.Caller, in struct{ ProductSubscriptionArn string }) (any, error) {
+			return nil, svc.DisableImportFindingsForProduct(ctx, c, in.ProductSubscriptionArn)
+		}),
+		"ListEnabledProductsForImport": decoded(func(ctx context.Context, c hub.Caller, in hub.ListEnabledInput) (any, error) {
+			return svc.ListEnabledProductsForImport(ctx, c, in)
+		}),
 		"BatchImportFindings": func(ctx context.Context, c hub.Caller, body jsontext.Value) (any, error) {
 			findings, err := splitFindings(body)
 			if err != nil {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -31,8 +32,9 @@ import (
 // BatchImportFindings requests over 6 MB.
 const MaxBodySize = 6 << 20
 
-// Identifier maps a verified signature to the calling principal.
-type Identifier func(id *sigv4.Identity) (hub.Caller, error)
+// Identifier maps a verified signature to the calling principal; r gives
+// the facts condition keys read (source address, TLS).
+type Identifier func(id *sigv4.Identity, r *http.Request) (hub.Caller, error)
 
 // Server is the HTTP face of a hub Service.
 type Server struct {
@@ -43,6 +45,9 @@ type Server struct {
 	metrics  *Metrics
 	router   *router
 	handlers map[string]handler
+	// STS serves AWS Query requests (AssumeRole, GetCallerIdentity) that
+	// arrive on the same listener; nil answers them as unknown routes.
+	STS http.Handler
 }
 
 // handler runs one operation with its bound and validated input and
@@ -83,6 +88,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if s.STS != nil && isQuery(r) {
+		s.STS.ServeHTTP(w, r)
+		return
+	}
+
 	opName := "unknown"
 	code := "200"
 	defer func() {
@@ -98,6 +108,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fail(fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
 		}
 	}()
+
+	if strings.HasPrefix(r.URL.Path, operatorPrefix) {
+		opName = "muster:" + strings.TrimPrefix(r.URL.Path, operatorPrefix)
+		s.serveOperator(w, r, fail)
+		return
+	}
 
 	op, labels, pathKnown := s.router.match(r.Method, r.URL.EscapedPath())
 	if op == nil {
@@ -130,20 +146,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	caller, err := s.identify(ident)
+	caller, err := s.identify(ident, r)
 	if err != nil {
 		fail(err)
 		return
 	}
 
+	in, err := s.input(op, r, labels, body, caller)
+	if err != nil {
+		fail(err)
+		return
+	}
 	h, ok := s.handlers[op.Name]
 	if !ok {
 		fail(muster.Errorf(muster.NotImplemented, "Muster does not implement %s yet", op.Name))
-		return
-	}
-	in, err := s.input(op, r, labels, body)
-	if err != nil {
-		fail(err)
 		return
 	}
 	out, err := h(r.Context(), caller, in)
@@ -163,15 +179,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
-// input binds and validates the operation's input. BatchImportFindings
-// validates only the request's frame here: each finding is checked on its
-// own by the service, so that one bad finding does not fail the others.
-func (s *Server) input(op *model.Operation, r *http.Request, labels map[string]string, body []byte) (jsontext.Value, error) {
+// input binds the operation's input, authorizes the caller for it — the
+// resource an operation acts on is named in its input — and validates it.
+// Authorization comes before validation, so that a caller without
+// permission learns nothing from validation errors, and before the check
+// that the operation is built, so that no operation escapes it.
+// BatchImportFindings validates only the request's frame here: each
+// finding is checked, and authorized, on its own by the service, so that
+// one bad finding does not fail the others.
+func (s *Server) input(op *model.Operation, r *http.Request, labels map[string]string, body []byte, c hub.Caller) (jsontext.Value, error) {
 	if op.Name == "BatchImportFindings" {
 		return body, nil // splitFindings checks it, in the same pass
 	}
 	in, err := bind(op, r, labels, body)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.service.Authorize(c, op.Name, members(in)); err != nil {
 		return nil, err
 	}
 	if op.Input >= 0 {
@@ -219,6 +243,29 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, requestID, o
 	b, _ := json.Marshal(map[string]string{"Code": e.Code, "Message": e.Message})
 	w.Write(b)
 	return e.Code
+}
+
+// members returns a lookup of the top-level string members of a bound
+// input, decoded only if asked: open mode never asks.
+func members(in jsontext.Value) func(string) string {
+	var m map[string]any
+	return func(name string) string {
+		if m == nil {
+			m = map[string]any{}
+			_ = json.Unmarshal(in, &m)
+		}
+		v, _ := m[name].(string)
+		return v
+	}
+}
+
+// isQuery reports whether r is an AWS Query request (STS): those go to "/"
+// with an Action, which no Security Hub route does.
+func isQuery(r *http.Request) bool {
+	if r.URL.Path != "/" {
+		return false
+	}
+	return r.Method == http.MethodPost || r.URL.Query().Get("Action") != ""
 }
 
 func requestID() string {

@@ -22,7 +22,7 @@ func BenchmarkBatchImportFindings(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	svc := hub.New(db, hub.OpenAuthorizer{}, []byte("k"))
+	svc := hub.New(db, []byte("k"))
 	c := hub.Caller{Account: "123456789012", ARN: "arn:aws:iam::123456789012:root", Region: "us-east-1"}
 	ctx := context.Background()
 	if err := svc.EnableSecurityHub(ctx, c, hub.EnableInput{}); err != nil {

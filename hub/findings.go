@@ -2,7 +2,6 @@ package hub
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -45,15 +44,18 @@ func (s *Service) BatchImportFindings(ctx context.Context, c Caller, findings []
 	if len(findings) > MaxImportFindings {
 		return nil, muster.Errorf(muster.InvalidInput, "Findings must contain at most %d findings; the request has %d", MaxImportFindings, len(findings))
 	}
-	if _, err := s.hub(ctx, c); err != nil {
-		return nil, err
+	for _, raw := range findings {
+		if err := asff.CheckAuthorization(raw); err != nil {
+			return nil, muster.Errorf(muster.InvalidInput, "%v", err)
+		}
 	}
 	now := s.Now().UTC()
 	out := &ImportOutput{FailedFindings: []ImportFailure{}}
 	fail := func(raw []byte, code, msg string) {
 		out.FailedFindings = append(out.FailedFindings, ImportFailure{Id: asff.FindingID(raw), ErrorCode: code, ErrorMessage: msg})
 	}
-	hubs := map[string]bool{c.Account: true}
+	type pair struct{ product, account string }
+	grants := map[pair]*importGrant{}
 	batch := make([]*muster.Finding, 0, len(findings))
 	for _, raw := range findings {
 		if err := asff.Check(raw); err != nil {
@@ -74,23 +76,18 @@ func (s *Service) BatchImportFindings(ctx context.Context, c Caller, findings []
 		if arn.Region != c.Region {
 			return nil, muster.Errorf(muster.InvalidInput, "ProductArn %s is for region %q but the request is for %s: a product's findings are imported in the region of its ARN", productARN, arn.Region, c.Region)
 		}
-		if err := s.auth.AuthorizeImport(ctx, c, productARN, account); err != nil {
-			return nil, err
-		}
-		enabled, ok := hubs[account]
+		g, ok := grants[pair{productARN, account}]
 		if !ok {
-			_, err := s.store.GetHub(ctx, muster.Scope{Account: account, Region: c.Region})
-			enabled = err == nil
-			if err != nil && muster.ErrorCode(err) != muster.InvalidAccess {
+			if g, err = s.authorizeImport(ctx, c, arn, productARN, account); err != nil {
 				return nil, err
 			}
-			hubs[account] = enabled
+			grants[pair{productARN, account}] = g
 		}
-		if !enabled {
-			fail(raw, failInvalidAccess, fmt.Sprintf("Account %s is not subscribed to AWS Security Hub", account))
+		if g.failMessage != "" {
+			fail(raw, failInvalidAccess, g.failMessage)
 			continue
 		}
-		doc, err := im.Complete(c.Region, product(arn, account), now)
+		doc, err := im.Complete(c.Region, asffProduct(g.product), now)
 		if err != nil {
 			fail(raw, failInvalidInput, err.Error())
 			continue
@@ -129,14 +126,13 @@ func (s *Service) observeIngested(batch []*muster.Finding, results []muster.Upse
 	}
 }
 
-// product returns the catalog entry of a ProductArn. The partners issue
-// replaces this with the product catalog; until then an account's default
-// product is known and any other product is named by its ARN.
-func product(arn asff.ProductARN, account string) asff.Product {
-	if arn.Product == "default" && arn.Company == account {
+// asffProduct is what Import.Complete needs of a catalog entry: the names
+// it writes into ProductName and CompanyName.
+func asffProduct(p *muster.Product) asff.Product {
+	if p.ProductID == muster.DefaultProductID && p.CompanyID == p.HomeAccount {
 		return asff.DefaultProduct
 	}
-	return asff.Product{Name: arn.Product, Company: arn.Company}
+	return asff.Product{Name: p.ProductName, Company: p.CompanyName}
 }
 
 // SortCriterion is one element of GetFindings' SortCriteria.

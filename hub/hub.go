@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/muster-hub/muster"
+	"github.com/muster-hub/muster/iam"
 )
 
 // Caller is the authenticated principal of a request.
@@ -21,6 +22,22 @@ type Caller struct {
 	// Region is the region of the request: the one its signature is
 	// scoped to.
 	Region string
+	// Principal is the caller as IAM policies name it.
+	Principal iam.Principal
+	// Policies are the caller's identity policies: a user's, or the
+	// assumed role's.
+	Policies []*iam.Policy
+	// SessionPolicies narrow an assumed-role session to what both they
+	// and the role's policies allow (AssumeRole's Policy).
+	SessionPolicies []*iam.Policy
+	// Unrestricted callers pass every authorization check. Open mode's
+	// callers are: it exists to try clients out without writing
+	// policies.
+	Unrestricted bool
+	// SourceIP and Secure feed the aws:SourceIp and aws:SecureTransport
+	// condition keys.
+	SourceIP string
+	Secure   bool
 }
 
 // Scope is the hub scope the caller acts in.
@@ -28,9 +45,9 @@ func (c Caller) Scope() muster.Scope { return muster.Scope{Account: c.Account, R
 
 // Service implements the Security Hub operations on a Store.
 type Service struct {
-	store  muster.Store
-	auth   Authorizer
-	tokens tokenCodec
+	store   muster.Store
+	catalog catalog
+	tokens  tokenCodec
 	// Now is the service's clock: ProcessedAt, history and retention read
 	// it. Tests and operators (muster serve --clock-offset) move it.
 	Now func() time.Time
@@ -42,8 +59,8 @@ type Service struct {
 
 // New returns a Service over store. tokenKey signs pagination tokens, so
 // it must stay the same across restarts for tokens to survive them.
-func New(store muster.Store, auth Authorizer, tokenKey []byte) *Service {
-	return &Service{store: store, auth: auth, tokens: tokenCodec{key: tokenKey}, Now: time.Now, Retention: DefaultRetention, Observer: nopObserver{}}
+func New(store muster.Store, tokenKey []byte) *Service {
+	return &Service{store: store, tokens: tokenCodec{key: tokenKey}, Now: time.Now, Retention: DefaultRetention, Observer: nopObserver{}}
 }
 
 // EnableInput is the input of EnableSecurityHub.

@@ -28,6 +28,9 @@ type token struct {
 	Cursor  filter.Cursor `json:"c"`
 	// Seq continues a finding history listing before this record.
 	Seq int64 `json:"s,omitempty"`
+	// After continues a listing of named resources (products,
+	// subscriptions) after this name.
+	After string `json:"k,omitempty"`
 }
 
 func (t token) now() time.Time { return time.UnixMilli(t.NowMS).UTC() }

@@ -140,11 +140,18 @@ func TestImportBadInput(t *testing.T) {
 		{"no findings", `{"Findings":[]}`, 400, "InvalidInputException"},
 		{"over 6 MB", `{"Findings":[` + strings.Repeat(" ", 6<<20) + `]}`, 413, "RequestEntityTooLargeException"},
 		{"product of another region", `{"Findings":[` + strings.Replace(finding(acct, "us-east-1", "region"), "securityhub:us-east-1:", "securityhub:eu-west-1:", 1) + `]}`, 400, "InvalidInputException"},
+		// The request authorizer reads AwsAccountId and ProductArn first,
+		// and a malformed one fails the request (trivy#6010).
+		{"malformed account", `{"Findings":[` + finding(acct, "us-east-1", "good-0") + "," + strings.Replace(finding(acct, "us-east-1", "bad-account"), `"AwsAccountId":"111111111111"`, `"AwsAccountId":"11111"`, 1) + `]}`, 400, "InvalidInputException"},
+		{"malformed product", `{"Findings":[` + strings.Replace(finding(acct, "us-east-1", "bad-product"), "arn:aws:securityhub:us-east-1:", "arn:aws:securityhub::", 1) + `]}`, 400, "InvalidInputException"},
 	}
 	for _, tc := range requestLevel {
 		r := post(tc.body)
 		if r.Status != tc.status || r.Header.Get("x-amzn-ErrorType") != tc.code {
 			t.Errorf("%s: %d %s %s", tc.name, r.Status, r.Header.Get("x-amzn-ErrorType"), r.Body)
+		}
+		if strings.HasPrefix(tc.name, "malformed ") && tc.name != "malformed JSON" && (!strings.Contains(r.Body, "AuthorizerConfigurationException") || !strings.Contains(r.Body, "should match pattern")) {
+			t.Errorf("%s: the message must name the field, the rule and AuthorizerConfigurationException: %s", tc.name, r.Body)
 		}
 	}
 	if n := len(getAll(t, c, &securityhub.GetFindingsInput{})); n != 0 {
@@ -157,7 +164,6 @@ func TestImportBadInput(t *testing.T) {
 		{"bad-enum", finding(acct, "us-east-1", "bad-enum", `"RecordState":"DELETED"`), "data.RecordState should be equal to one of the allowed values"},
 		{"no-resource-id", strings.Replace(finding(acct, "us-east-1", "no-resource-id"), `,"Id":"arn:aws:s3:::bucket-1"`, "", 1), "data.Resources[0] should have required property 'Id'"},
 		{"long-title", strings.Replace(finding(acct, "us-east-1", "long-title"), `"Title":"title"`, `"Title":"`+strings.Repeat("t", 257)+`"`, 1), "data.Title should NOT be longer than 256 characters"},
-		{"bad-account", strings.Replace(finding(acct, "us-east-1", "bad-account"), `"AwsAccountId":"111111111111"`, `"AwsAccountId":"11111"`, 1), "AwsAccountId"},
 		{"bad-time", strings.Replace(finding(acct, "us-east-1", "bad-time"), `"CreatedAt":"2024-01-01T00:00:00Z"`, `"CreatedAt":"yesterday"`, 1), "CreatedAt"},
 		{"oversize", oversize, "240 KB"},
 	}
@@ -329,6 +335,7 @@ accounts:
     users:
       alice:
         access_keys: [{id: AKIAALICE0000000001, secret: alice-secret}]
+        policies: [{Version: "2012-10-17", Statement: [{Effect: Allow, Action: "securityhub:*", Resource: "*"}]}]
 `))
 	if err != nil {
 		t.Fatal(err)

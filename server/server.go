@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sync"
 	"time"
 
@@ -27,6 +26,8 @@ import (
 	"github.com/muster-hub/muster/hub"
 	"github.com/muster-hub/muster/sigv4"
 	"github.com/muster-hub/muster/sqlite"
+	"github.com/muster-hub/muster/sts"
+	"github.com/muster-hub/muster/stsapi"
 )
 
 // Options configure a Server.
@@ -48,6 +49,9 @@ type Options struct {
 	// RetentionInterval is how often the retention job runs; zero is
 	// DefaultRetentionInterval, negative disables the job.
 	RetentionInterval time.Duration
+	// SessionClock is the clock temporary credentials from AssumeRole
+	// expire by; nil is time.Now. Tests move it to expire a session.
+	SessionClock func() time.Time
 }
 
 // DefaultRetentionInterval is how often the retention job looks for
@@ -69,12 +73,6 @@ type Server struct {
 	jobsDone chan struct{}
 }
 
-// DefaultAccount is the account of open-mode callers whose access key id is
-// not itself an account id.
-const DefaultAccount = "123456789012"
-
-var digits12 = regexp.MustCompile(`^\d{12}$`)
-
 // Open opens the store and prepares the server; Start begins serving.
 func Open(o Options) (*Server, error) {
 	if o.Logger == nil {
@@ -94,11 +92,7 @@ func Open(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	var auth hub.Authorizer = hub.OpenAuthorizer{}
-	if o.Config != nil {
-		auth = hub.AccountAuthorizer{}
-	}
-	svc := hub.New(store, auth, key)
+	svc := hub.New(store, key)
 	svc.Now = o.Now
 	if o.Retention.Active > 0 {
 		svc.Retention.Active = o.Retention.Active
@@ -109,32 +103,38 @@ func Open(o Options) (*Server, error) {
 	if o.RetentionInterval == 0 {
 		o.RetentionInterval = DefaultRetentionInterval
 	}
-
-	verifier := &sigv4.Verifier{Service: "securityhub", Now: time.Now}
-	identify := openIdentity
+	if o.SessionClock == nil {
+		o.SessionClock = time.Now
+	}
 	if c := o.Config; c != nil {
-		verifier.Secret = func(id, _ string) (string, error) {
-			k, err := c.Key(id)
-			if err != nil {
-				return "", muster.Errorf(muster.UnrecognizedClient, "The security token included in the request is invalid.")
+		for _, m := range c.Products {
+			p, err := m.Product()
+			if err == nil {
+				err = svc.RegisterProduct(context.Background(), p)
 			}
-			return k.Secret, nil
-		}
-		identify = func(id *sigv4.Identity) (hub.Caller, error) {
-			k, err := c.Key(id.AccessKeyID)
 			if err != nil {
-				return hub.Caller{}, muster.Errorf(muster.UnrecognizedClient, "The security token included in the request is invalid.")
+				store.Close()
+				return nil, fmt.Errorf("registering product %s/%s from the config: %w", m.Company.ID, m.ProductInfo.ID, err)
 			}
-			return hub.Caller{Account: k.Account, ARN: k.ARN(), Region: id.Region}, nil
 		}
 	}
+
+	ids := &identities{config: o.Config, sealer: sts.NewSealer(key), now: o.SessionClock}
+	verifier := &sigv4.Verifier{Service: "securityhub", Now: time.Now}
+	stsVerifier := &sigv4.Verifier{Service: "sts", Now: time.Now}
+	if o.Config != nil {
+		verifier.Secret = ids.secret
+		stsVerifier.Secret = ids.secret
+	}
+	stsSvc := &sts.Service{Roles: ids.role, Sealer: ids.sealer, Now: o.SessionClock}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(findingsGauge(store))
 	lm := newLifecycleMetrics(reg)
 	svc.Observer = lm
-	api := httpapi.New(svc, verifier, identify, o.Logger, httpapi.NewMetrics(reg))
+	api := httpapi.New(svc, verifier, ids.hubCaller, o.Logger, httpapi.NewMetrics(reg))
+	api.STS = stsapi.New(stsSvc, stsVerifier, ids.stsCaller, o.Logger)
 
 	s := &Server{Service: svc, Store: store, opts: o, metrics: lm}
 	s.http = &http.Server{
@@ -150,17 +150,6 @@ func Open(o Options) (*Server, error) {
 		ErrorLog:    slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	}
 	return s, nil
-}
-
-// openIdentity names open-mode callers: an access key id of 12 digits is
-// the caller's account, so tests can act as several accounts without a
-// config; any other key is DefaultAccount.
-func openIdentity(id *sigv4.Identity) (hub.Caller, error) {
-	account := DefaultAccount
-	if digits12.MatchString(id.AccessKeyID) {
-		account = id.AccessKeyID
-	}
-	return hub.Caller{Account: account, ARN: "arn:aws:iam::" + account + ":root", Region: id.Region}, nil
 }
 
 // Start listens on the configured address and serves in the background.

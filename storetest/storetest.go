@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) muster.Store) {
 	t.Run("History", func(t *testing.T) { testHistory(t, o(t)) })
 	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, o(t)) })
 	t.Run("Usage", func(t *testing.T) { testUsage(t, o(t)) })
+	t.Run("Products", func(t *testing.T) { testProducts(t, o(t)) })
 	t.Run("Pagination", func(t *testing.T) { testPagination(t, o(t)) })
 	t.Run("Differential", func(t *testing.T) { testDifferential(t, o(t)) })
 }

@@ -6,6 +6,7 @@
 //	muster import  [--endpoint URL] [--region R] FILE...
 //	muster bench   [--endpoint URL] [--findings N] [--concurrency C]
 //	               [--workload import|mixed|retention]
+//	muster products register [--endpoint URL] [--region R] [--profile P] MANIFEST
 //	muster usage   [--data ./muster-data] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
 //	muster version
 package main
@@ -37,6 +38,7 @@ Commands:
   serve     run the server (open mode without --config)
   import    send ASFF findings from files to an endpoint
   bench     measure import and query speed
+  products  register a product integration manifest on a running server
   usage     findings ingested per account, product and day
   version   print the version
 
@@ -55,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return importFiles(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
+	case "products":
+		return productsCmd(ctx, args[1:], stdout, stderr)
 	case "usage":
 		return usageCmd(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":

@@ -1,0 +1,131 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/muster-hub/muster"
+)
+
+// PutProduct registers p, replacing an earlier registration.
+func (db *DB) PutProduct(ctx context.Context, p *muster.Product) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
+		_, err := c.ExecContext(ctx, `INSERT INTO products (company_id, product_id, manifest) VALUES (?, ?, ?)
+			ON CONFLICT (company_id, product_id) DO UPDATE SET manifest = excluded.manifest`, p.CompanyID, p.ProductID, string(b))
+		return err
+	}))
+}
+
+// Products reads the registered products.
+func (db *DB) Products(ctx context.Context) ([]*muster.Product, error) {
+	rows, err := db.rdb.QueryContext(ctx, `SELECT manifest FROM products ORDER BY company_id, product_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*muster.Product
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return nil, err
+		}
+		p := new(muster.Product)
+		if err := json.Unmarshal([]byte(m), p); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// CreateSubscription stores s unless its scope already has one to the
+// product.
+func (db *DB) CreateSubscription(ctx context.Context, s *muster.Subscription) error {
+	types, err := json.Marshal(s.ImportPolicies)
+	if err != nil {
+		return err
+	}
+	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
+		res, err := c.ExecContext(ctx, `INSERT INTO subscriptions (account, region, company_id, product_id, product_arn, policy, import_policies, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			s.Account, s.Region, s.CompanyID, s.ProductID, s.ProductARN, s.Policy, string(types), s.CreatedAt.UnixNano())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return muster.Errorf(muster.ResourceConflict, "The product subscription %s already exists", s.ARN())
+		}
+		return nil
+	}))
+}
+
+// DeleteSubscription removes one subscription.
+func (db *DB) DeleteSubscription(ctx context.Context, scope muster.Scope, company, product string) error {
+	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
+		res, err := c.ExecContext(ctx, `DELETE FROM subscriptions WHERE account = ? AND region = ? AND company_id = ? AND product_id = ?`,
+			scope.Account, scope.Region, company, product)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return muster.Errorf(muster.ResourceNotFound, "The product subscription %s does not exist", muster.SubscriptionARN(scope, company, product))
+		}
+		return nil
+	}))
+}
+
+const subscriptionColumns = `account, region, company_id, product_id, product_arn, policy, import_policies, created_at`
+
+// Subscriptions reads scope's subscriptions.
+func (db *DB) Subscriptions(ctx context.Context, scope muster.Scope) ([]*muster.Subscription, error) {
+	rows, err := db.rdb.QueryContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
+		WHERE account = ? AND region = ? ORDER BY company_id, product_id`, scope.Account, scope.Region)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*muster.Subscription
+	for rows.Next() {
+		s, err := scanSubscription(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Subscription reads one subscription; BatchImportFindings asks for one
+// per product and target account of a request.
+func (db *DB) Subscription(ctx context.Context, scope muster.Scope, company, product string) (*muster.Subscription, error) {
+	row := db.rdb.QueryRowContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
+		WHERE account = ? AND region = ? AND company_id = ? AND product_id = ?`, scope.Account, scope.Region, company, product)
+	s, err := scanSubscription(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return s, err
+}
+
+func scanSubscription(r interface{ Scan(...any) error }) (*muster.Subscription, error) {
+	var (
+		s     muster.Subscription
+		types string
+		at    int64
+	)
+	if err := r.Scan(&s.Account, &s.Region, &s.CompanyID, &s.ProductID, &s.ProductARN, &s.Policy, &types, &at); err != nil {
+		return nil, err
+	}
+	s.CreatedAt = time.Unix(0, at).UTC()
+	if err := json.Unmarshal([]byte(types), &s.ImportPolicies); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
