@@ -62,6 +62,13 @@ type Options struct {
 	// Region, default us-east-1, and Account, default 123456789012: in
 	// Muster's open mode the access key id is the account.
 	Region, Account string
+	// Auth runs the server it starts in config mode: one user of Account
+	// whose identity policy has 20 statements signs every request, so
+	// that the run measures what authorization costs against an
+	// open-mode run. It needs a server the bench starts.
+	Auth bool
+	// serverArgs are the arguments every start of the server gets.
+	serverArgs []string
 	// Queries is how many times each GetFindings query runs; default 50.
 	Queries int
 	// Seed makes the findings; the same seed gives the same findings.
@@ -101,7 +108,10 @@ type Options struct {
 
 // Result is what a run measured.
 type Result struct {
-	Endpoint      string
+	Endpoint string
+	// Auth is Options.Auth: the server checked an IAM policy on every
+	// request.
+	Auth          bool
 	Findings      int
 	AvgSize       int // bytes of a finding on the wire, estimated
 	Concurrency   int
@@ -179,6 +189,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	default:
 		return nil, fmt.Errorf("bench: unknown workload %q: want %s, %s or %s", o.Workload, WorkloadImport, WorkloadMixed, WorkloadRetention)
 	}
+	if o.Auth && o.Endpoint != "" {
+		return nil, errors.New("bench: --auth writes the config of the server it starts, so it needs no endpoint")
+	}
 	if o.Workload == WorkloadRetention && o.Endpoint != "" {
 		return nil, errors.New("bench: the retention workload restarts the server with its clock moved forward, so it needs a server it starts itself: leave the endpoint empty")
 	}
@@ -204,7 +217,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	if o.RetentionTimeout <= 0 {
 		o.RetentionTimeout = defaultRetentionTimeout
 	}
-	res = &Result{Findings: o.Findings, Concurrency: o.Concurrency, PeakRSS: -1, StoreSize: -1, Workload: o.Workload}
+	res = &Result{Findings: o.Findings, Concurrency: o.Concurrency, PeakRSS: -1, StoreSize: -1, Workload: o.Workload, Auth: o.Auth}
 
 	gen := NewGenerator(o.Seed, o.Region, o.Account, o.Now)
 	findings := make([]types.AwsSecurityFinding, o.Findings)
@@ -224,7 +237,15 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		if err != nil {
 			return nil, err
 		}
-		srv, err = startServer(ctx, o.ServerCmd, dir)
+		if o.Auth {
+			path := filepath.Join(dir, "bench-config.yaml")
+			if err := os.WriteFile(path, []byte(authConfig(o.Account)), 0o600); err != nil {
+				os.RemoveAll(dir)
+				return nil, err
+			}
+			o.serverArgs = []string{"--config", path}
+		}
+		srv, err = startServer(ctx, o.ServerCmd, dir, o.serverArgs...)
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err
@@ -306,10 +327,14 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 }
 
 func newClient(o Options) *securityhub.Client {
+	key := o.Account
+	if o.Auth {
+		key = authKeyID
+	}
 	return securityhub.New(securityhub.Options{
 		Region:       o.Region,
 		BaseEndpoint: aws.String(o.Endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider(o.Account, "muster-bench-secret", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(key, "muster-bench-secret", ""),
 		Retryer:      importer.NewRetryer(0, 0),
 	})
 }
@@ -459,6 +484,9 @@ func (r *Result) Print(w io.Writer) {
 func (r *Result) printImport(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "endpoint\t%s\n", r.Endpoint)
+	if r.Auth {
+		fmt.Fprintf(tw, "mode\tconfig\tone user, identity policy of 20 statements, every request authorized\n")
+	}
 	fmt.Fprintf(tw, "findings\t%d\t~%s each on the wire\n", r.Findings, bytesString(int64(r.AvgSize)))
 	fmt.Fprintf(tw, "generate\t%s\t%.0f findings/s\n", r.Generate.Round(time.Millisecond), float64(r.Findings)/r.Generate.Seconds())
 	fmt.Fprintf(tw, "import\t%s\t%.0f findings/s\t%d clients, %d imported, %d failed\n", r.Import.Round(time.Millisecond), r.ImportRate(), r.Concurrency, r.Imported, r.Failed)

@@ -765,7 +765,7 @@ func runRetention(ctx context.Context, o Options, srvp **server, res *Result) er
 	if err := old.stop(); err != nil {
 		return err
 	}
-	srv, err := startServer(ctx, o.ServerCmd, old.dataDir, "--clock-offset", retentionOffsetFlag, "--retention-interval", retentionIntervalFlag)
+	srv, err := startServer(ctx, o.ServerCmd, old.dataDir, append(o.serverArgs, "--clock-offset", retentionOffsetFlag, "--retention-interval", retentionIntervalFlag)...)
 	if err != nil {
 		return err
 	}
