@@ -84,6 +84,9 @@ type Change struct {
 	// the finding's account and product on the UTC day of its ProcessedAt:
 	// what AWS bills as a finding ingestion event.
 	Meter bool
+	// Events go to the event outbox in the same transaction, so that
+	// the event of every acknowledged change survives a crash.
+	Events []*Event
 }
 
 // MergeFunc decides what to store when a finding arrives. stored is the
@@ -182,6 +185,9 @@ type FindingQuery struct {
 // contract tests in package storetest.
 type Store interface {
 	ProductStore
+	EventStore
+	RuleStore
+	ActionStore
 
 	// GetHub returns the hub of scope, or an error with code
 	// InvalidAccessException when there is none.
@@ -224,6 +230,31 @@ type Store interface {
 	QueryFindings(ctx context.Context, q FindingQuery) ([]*Finding, error)
 	// CountFindings returns how many findings are stored, for metrics.
 	CountFindings(ctx context.Context) (int64, error)
+
+	// CreateInsight stores a new custom insight in in.Scope, unless the
+	// scope already holds max insights: then it fails with
+	// LimitExceededException. Counting and storing are one transaction,
+	// so concurrent calls cannot go past max. An ARN the scope already
+	// holds fails with ResourceConflictException.
+	CreateInsight(ctx context.Context, in *Insight, max int) error
+	// GetInsight returns the custom insight arn of scope, or an error
+	// with code ResourceNotFoundException.
+	GetInsight(ctx context.Context, scope Scope, arn string) (*Insight, error)
+	// ListInsights returns up to limit custom insights of scope in ARN
+	// order, those after the ARN after ("" starts at the first).
+	ListInsights(ctx context.Context, scope Scope, after string, limit int) ([]*Insight, error)
+	// UpdateInsight replaces the stored insight of in.Scope and in.ARN,
+	// or fails with ResourceNotFoundException.
+	UpdateInsight(ctx context.Context, in *Insight) error
+	// DeleteInsight removes the custom insight arn of scope, or fails
+	// with ResourceNotFoundException.
+	DeleteInsight(ctx context.Context, scope Scope, arn string) error
+	// GroupFindings counts the findings q selects by the values of
+	// q.GroupBy, under the rules of filter.Group: once per distinct value
+	// of a finding, highest count first and then by value, at most
+	// q.Limit values. An attribute that is not Groupable is an
+	// InvalidInputException.
+	GroupFindings(ctx context.Context, q GroupQuery) ([]GroupCount, error)
 
 	Close() error
 }

@@ -294,3 +294,31 @@ func (ob Object) Objects(name string) []Object {
 	}
 	return out
 }
+
+// Strings returns the elements of member name that are JSON strings, when
+// the member is an array; other elements, null included, are skipped, as
+// filters skip values of the wrong type.
+func (ob Object) Strings(name string) []string {
+	v := ob.o.member(name)
+	if len(v) == 0 || v[0] != '[' {
+		return nil
+	}
+	var out []string
+	i := skipSpace(v, 1)
+	for i < len(v) && v[i] != ']' {
+		end, err := skipValue(v, i)
+		if err != nil {
+			return out
+		}
+		if v[i] == '"' {
+			if s, err := unquote(v[i:end]); err == nil {
+				out = append(out, s)
+			}
+		}
+		i = skipSpace(v, end)
+		if i < len(v) && v[i] == ',' {
+			i = skipSpace(v, i+1)
+		}
+	}
+	return out
+}

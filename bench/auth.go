@@ -21,8 +21,8 @@ func authConfig(account string) string {
 		st = append(st, fmt.Sprintf(`{"Sid": "Other%d", "Effect": "Allow", "Action": ["%s:Get*", "%s:List*"], "Resource": "arn:aws:%s:*:%s:*"}`, i, svc, svc, svc, account))
 	}
 	st = append(st,
-		fmt.Sprintf(`{"Sid": "NoDelete", "Effect": "Deny", "Action": ["securityhub:Delete*", "securityhub:Disable*"], "Resource": "*"}`),
-		fmt.Sprintf(`{"Sid": "OnlyHere", "Effect": "Allow", "Action": "securityhub:Describe*", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalAccount": "%s"}}}`, account),
+		`{"Sid": "NoDelete", "Effect": "Deny", "Action": ["securityhub:Delete*", "securityhub:Disable*"], "Resource": "*"}`,
+		fmt.Sprintf(`{"Sid": "OnlyHere", "Effect": "Allow", "Action": ["securityhub:Describe*", "muster:PutRule"], "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalAccount": "%s"}}}`, account),
 		`{"Sid": "Time", "Effect": "Allow", "Action": "securityhub:List*", "Resource": "*", "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}`,
 		fmt.Sprintf(`{"Sid": "Hub", "Effect": "Allow", "Action": ["securityhub:EnableSecurityHub", "securityhub:GetFindings", "securityhub:BatchUpdateFindings", "securityhub:GetFindingHistory"], "Resource": "arn:aws:securityhub:*:%s:hub/default"}`, account),
 		fmt.Sprintf(`{"Sid": "Import", "Effect": "Allow", "Action": "securityhub:BatchImportFindings", "Resource": "arn:aws:securityhub:*:%s:product/%s/*", "Condition": {"StringEquals": {"securityhub:TargetAccount": "%s"}}}`, account, account, account),

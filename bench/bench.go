@@ -67,6 +67,10 @@ type Options struct {
 	// that the run measures what authorization costs against an
 	// open-mode run. It needs a server the bench starts.
 	Auth bool
+	// Events creates three rules with a webhook target each on a
+	// receiver in the bench before the import, and measures delivery
+	// lag; compare the import rate with a run without it.
+	Events bool
 	// serverArgs are the arguments every start of the server gets.
 	serverArgs []string
 	// Queries is how many times each GetFindings query runs; default 50.
@@ -111,7 +115,9 @@ type Result struct {
 	Endpoint string
 	// Auth is Options.Auth: the server checked an IAM policy on every
 	// request.
-	Auth          bool
+	Auth bool
+	// Events is what an Options.Events run measured.
+	Events        *EventsResult
 	Findings      int
 	AvgSize       int // bytes of a finding on the wire, estimated
 	Concurrency   int
@@ -286,8 +292,35 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		}
 	}
 
+	var sink *eventSink
+	expected := 0
+	if o.Events {
+		if sink, err = startEventSink(); err != nil {
+			return res, err
+		}
+		defer sink.close()
+		rules := eventRules(sink.url)
+		if err := putRules(ctx, o, rules); err != nil {
+			return res, err
+		}
+		// What the three patterns of eventRules select.
+		for _, f := range findings {
+			expected++
+			if l := f.Severity.Label; l == types.SeverityLabelCritical || l == types.SeverityLabelHigh {
+				expected++
+			}
+			if strings.HasSuffix(aws.ToString(f.ProductArn), "/default") && f.RecordState != types.RecordStateArchived {
+				expected++
+			}
+		}
+	}
+	importStart := time.Now()
 	if err := runImport(ctx, clients, findings, res); err != nil {
 		return res, err
+	}
+	if sink != nil {
+		res.Events = sink.waitDeliveries(ctx, expected, importStart, 10*time.Second)
+		res.Events.Rules = 3
 	}
 	findings = nil // let the collector have them before the queries
 	if o.Settle > 0 {
@@ -501,6 +534,9 @@ func (r *Result) printImport(w io.Writer) {
 	fmt.Fprintf(tw, "peak RSS\t%s\n", bytesOrNA(r.PeakRSS))
 	fmt.Fprintf(tw, "store size\t%s\n", bytesOrNA(r.StoreSize))
 	tw.Flush()
+	if r.Events != nil {
+		r.Events.print(w)
+	}
 }
 
 func (r *Result) printQueries(w io.Writer) {

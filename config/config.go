@@ -17,6 +17,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/muster-hub/muster"
+	"github.com/muster-hub/muster/delivery"
 	"github.com/muster-hub/muster/iam"
 )
 
@@ -29,6 +31,10 @@ type Config struct {
 	Accounts map[string]*Account `yaml:"accounts"`
 	// Products are product integration manifests registered at start.
 	Products []*Manifest `yaml:"products"`
+	// Rules route events to targets (see EventRules).
+	Rules []*RuleConfig `yaml:"rules"`
+	// Delivery tunes the retries of event delivery.
+	Delivery DeliveryConfig `yaml:"delivery"`
 	// Retention is how long an active finding lives after its last
 	// update (AWS: 90d); ArchivedRetention the same for an archived one
 	// (AWS: 30d). Zero keeps AWS's value.
@@ -203,7 +209,93 @@ func Parse(path string, data []byte) (*Config, error) {
 			return nil, fmt.Errorf("%s:%d: products[%d]: %w", path, at, i, err)
 		}
 	}
+	rulesNode := valueOf(root.Content[0], "rules")
+	names := map[string]bool{}
+	for i, rc := range c.Rules {
+		at := line("rules")
+		if rulesNode != nil && i < len(rulesNode.Content) {
+			at = rulesNode.Content[i].Line
+		}
+		if rc == nil {
+			return nil, fmt.Errorf("%s:%d: rules[%d] is empty", path, at, i)
+		}
+		r := rc.rule()
+		if _, err := delivery.CheckRule(r); err != nil {
+			msg := err.Error()
+			if e, ok := muster.AsError(err); ok {
+				msg = e.Message
+			}
+			return nil, fmt.Errorf("%s:%d: %s", path, at, msg)
+		}
+		if names[r.Name] {
+			return nil, fmt.Errorf("%s:%d: rule %s is configured twice", path, at, r.Name)
+		}
+		names[r.Name] = true
+	}
+	if c.Delivery.Attempts < 0 {
+		return nil, fmt.Errorf("%s:%d: delivery attempts cannot be negative", path, line("delivery"))
+	}
 	return c, nil
+}
+
+// RuleConfig is a rule in the config file.
+type RuleConfig struct {
+	Name string `yaml:"name"`
+	// Pattern is the EventBridge event pattern, as a YAML mapping or a
+	// JSON string.
+	Pattern PolicyText      `yaml:"pattern"`
+	Targets []*TargetConfig `yaml:"targets"`
+	// Enabled defaults to true.
+	Enabled *bool `yaml:"enabled"`
+}
+
+// TargetConfig is one target of a configured rule; the fields of its
+// type apply (see muster.TargetSpec).
+type TargetConfig struct {
+	Name    string   `yaml:"name"`
+	Type    string   `yaml:"type"`
+	URL     string   `yaml:"url"`
+	Secret  string   `yaml:"secret"`
+	Timeout Duration `yaml:"timeout"`
+	Subject string   `yaml:"subject"`
+	Stream  string   `yaml:"stream"`
+	Path    string   `yaml:"path"`
+}
+
+// DeliveryConfig tunes event delivery; zero values take the defaults.
+type DeliveryConfig struct {
+	// Attempts before an event is dead-lettered (default 8).
+	Attempts int `yaml:"attempts"`
+	// Backoff after the first failure, doubling up to MaxBackoff
+	// (defaults 200ms and 1m).
+	Backoff    Duration `yaml:"backoff"`
+	MaxBackoff Duration `yaml:"max_backoff"`
+}
+
+func (rc *RuleConfig) rule() *muster.Rule {
+	r := &muster.Rule{Name: rc.Name, Pattern: rc.Pattern.JSON, Config: true, Disabled: rc.Enabled != nil && !*rc.Enabled}
+	for _, t := range rc.Targets {
+		if t == nil {
+			r.Targets = append(r.Targets, nil)
+			continue
+		}
+		r.Targets = append(r.Targets, &muster.TargetSpec{
+			Name: t.Name, Type: t.Type, URL: t.URL, Secret: t.Secret, Timeout: time.Duration(t.Timeout),
+			Subject: t.Subject, Stream: t.Stream, Path: t.Path,
+		})
+	}
+	return r
+}
+
+// EventRules returns the configured rules.
+func (c *Config) EventRules() []*muster.Rule {
+	out := make([]*muster.Rule, 0, len(c.Rules))
+	for _, rc := range c.Rules {
+		r := rc.rule()
+		delivery.CheckRule(r) // fills in default target names
+		out = append(out, r)
+	}
+	return out
 }
 
 // Role returns the role with the given ARN, or nil.

@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/muster-hub/muster"
+	"github.com/muster-hub/muster/delivery"
 )
 
 // Manifest is a product integration manifest, as a partner fills it in to
@@ -99,4 +100,31 @@ func ParseManifest(path string, data []byte) (*muster.Product, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
+}
+
+// ParseRule reads an event rule from a file in the config file's rule
+// syntax (YAML or JSON: name, pattern, targets, enabled); name, when
+// given, replaces the file's.
+func ParseRule(path string, data []byte, name string) (*muster.Rule, error) {
+	var rc RuleConfig
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&rc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: the rule is empty", path)
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if name != "" {
+		rc.Name = name
+	}
+	r := rc.rule()
+	r.Config = false
+	if _, err := delivery.CheckRule(r); err != nil {
+		if e, ok := muster.AsError(err); ok {
+			return nil, fmt.Errorf("%s: %s", path, e.Message)
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
 }

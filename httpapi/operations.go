@@ -46,6 +46,25 @@ func (s *Server) operations() map[string]handler {
 			}
 			return struct{ Tags map[string]string }{tags}, nil
 		}),
+		"CreateActionTarget": decoded(func(ctx context.Context, c hub.Caller, in hub.CreateActionTargetInput) (any, error) {
+			arn, err := svc.CreateActionTarget(ctx, c, in)
+			if err != nil {
+				return nil, err
+			}
+			return struct{ ActionTargetArn string }{arn}, nil
+		}),
+		"DescribeActionTargets": decoded(func(ctx context.Context, c hub.Caller, in hub.DescribeActionTargetsInput) (any, error) {
+			return svc.DescribeActionTargets(ctx, c, in)
+		}),
+		"UpdateActionTarget": decoded(func(ctx context.Context, c hub.Caller, in hub.UpdateActionTargetInput) (any, error) {
+			return struct{}{}, svc.UpdateActionTarget(ctx, c, in)
+		}),
+		"DeleteActionTarget": decoded(func(ctx context.Context, c hub.Caller, in struct{ ActionTargetArn string }) (any, error) {
+			if err := svc.DeleteActionTarget(ctx, c, in.ActionTargetArn); err != nil {
+				return nil, err
+			}
+			return struct{ ActionTargetArn string }{in.ActionTargetArn}, nil
+		}),
 		"DescribeProducts": decoded(func(ctx context.Context, c hub.Caller, in hub.DescribeProductsInput) (any, error) {
 			return svc.DescribeProducts(ctx, c, in)
 		}),
@@ -80,6 +99,23 @@ func (s *Server) operations() map[string]handler {
 		}),
 		"GetFindingHistory": decoded(func(ctx context.Context, c hub.Caller, in hub.GetHistoryInput) (any, error) {
 			return svc.GetFindingHistory(ctx, c, in)
+		}),
+		"CreateInsight": decoded(func(ctx context.Context, c hub.Caller, in hub.CreateInsightInput) (any, error) {
+			arn, err := svc.CreateInsight(ctx, c, in)
+			return struct{ InsightArn string }{arn}, err
+		}),
+		"GetInsights": decoded(func(ctx context.Context, c hub.Caller, in hub.GetInsightsInput) (any, error) {
+			return svc.GetInsights(ctx, c, in)
+		}),
+		"UpdateInsight": decoded(func(ctx context.Context, c hub.Caller, in hub.UpdateInsightInput) (any, error) {
+			return struct{}{}, svc.UpdateInsight(ctx, c, in)
+		}),
+		"DeleteInsight": decoded(func(ctx context.Context, c hub.Caller, in struct{ InsightArn string }) (any, error) {
+			arn, err := svc.DeleteInsight(ctx, c, in.InsightArn)
+			return struct{ InsightArn string }{arn}, err
+		}),
+		"GetInsightResults": decoded(func(ctx context.Context, c hub.Caller, in struct{ InsightArn string }) (any, error) {
+			return svc.GetInsightResults(ctx, c, in.InsightArn)
 		}),
 	}
 }

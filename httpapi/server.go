@@ -45,6 +45,9 @@ type Server struct {
 	metrics  *Metrics
 	router   *router
 	handlers map[string]handler
+	// Operator serves the operator endpoints of rules and dead letters;
+	// nil answers them as unknown.
+	Operator Operator
 	// STS serves AWS Query requests (AssumeRole, GetCallerIdentity) that
 	// arrive on the same listener; nil answers them as unknown routes.
 	STS http.Handler

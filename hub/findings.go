@@ -100,10 +100,11 @@ func (s *Service) BatchImportFindings(ctx context.Context, c Caller, findings []
 		})
 	}
 	if len(batch) > 0 {
-		results, err := s.store.UpsertFindings(ctx, batch, MergeImport)
+		results, err := s.store.UpsertFindings(ctx, batch, s.withEvent(MergeImport))
 		if err != nil {
 			return nil, err
 		}
+		s.Events.Notify()
 		s.observeIngested(batch, results)
 	}
 	out.FailedCount = len(out.FailedFindings)

@@ -55,12 +55,15 @@ type Service struct {
 	Retention Retention
 	// Observer hears of ingested and expired findings.
 	Observer Observer
+	// Events receives word of the events the hub writes; by default
+	// nobody wants any and none are written.
+	Events EventSink
 }
 
 // New returns a Service over store. tokenKey signs pagination tokens, so
 // it must stay the same across restarts for tokens to survive them.
 func New(store muster.Store, tokenKey []byte) *Service {
-	return &Service{store: store, tokens: tokenCodec{key: tokenKey}, Now: time.Now, Retention: DefaultRetention, Observer: nopObserver{}}
+	return &Service{store: store, tokens: tokenCodec{key: tokenKey}, Now: time.Now, Retention: DefaultRetention, Observer: nopObserver{}, Events: noEvents{}}
 }
 
 // EnableInput is the input of EnableSecurityHub.

@@ -191,10 +191,11 @@ func (s *Service) BatchUpdateFindings(ctx context.Context, c Caller, in BatchUpd
 			Updates:        updates,
 		}}, nil
 	}
-	results, err := s.store.UpdateFindings(ctx, c.Region, keys, update)
+	results, err := s.store.UpdateFindings(ctx, c.Region, keys, s.updateWithEvent(update))
 	if err != nil {
 		return nil, err
 	}
+	s.Events.Notify()
 	for i, r := range results {
 		switch {
 		case r == muster.NotFound:
@@ -276,9 +277,10 @@ func (s *Service) UpdateFindings(ctx context.Context, c Caller, in UpdateFinding
 		for i, f := range page {
 			keys[i] = f.FindingKey
 		}
-		if _, err := s.store.UpdateFindings(ctx, c.Region, keys, update); err != nil {
+		if _, err := s.store.UpdateFindings(ctx, c.Region, keys, s.updateWithEvent(update)); err != nil {
 			return err
 		}
+		s.Events.Notify()
 		if len(page) < updatePage {
 			return nil
 		}

@@ -91,8 +91,8 @@ func TestAWSCLI(t *testing.T) {
 			t.Fatalf("unknown filter: %v\n%s", err, out)
 		}
 	}
-	out, err = awsCLI(t, url, acct, "securityhub", "get-insights")
+	out, err = awsCLI(t, url, acct, "securityhub", "list-members")
 	if err == nil || !strings.Contains(out, "NotImplementedException") {
-		t.Fatalf("get-insights: %v\n%s", err, out)
+		t.Fatalf("list-members: %v\n%s", err, out)
 	}
 }

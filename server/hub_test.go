@@ -93,9 +93,9 @@ func TestHubLifecycle(t *testing.T) {
 func TestUnimplementedOperation(t *testing.T) {
 	s := start(t, nil)
 	c := client(s, "111111111111", "x", "us-east-1")
-	_, err := c.GetInsights(context.Background(), &securityhub.GetInsightsInput{})
+	_, err := c.ListMembers(context.Background(), &securityhub.ListMembersInput{})
 	wantCode(t, err, "NotImplementedException")
-	if !strings.Contains(err.Error(), "GetInsights") {
+	if !strings.Contains(err.Error(), "ListMembers") {
 		t.Errorf("message does not name the operation: %v", err)
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/muster-hub/muster"
 	"github.com/muster-hub/muster/config"
+	"github.com/muster-hub/muster/delivery"
 	"github.com/muster-hub/muster/httpapi"
 	"github.com/muster-hub/muster/hub"
 	"github.com/muster-hub/muster/sigv4"
@@ -71,6 +72,9 @@ type Server struct {
 	metrics  *lifecycleMetrics
 	stopJobs context.CancelFunc
 	jobsDone chan struct{}
+
+	dispatcher *delivery.Dispatcher
+	rulesMu    sync.Mutex
 }
 
 // Open opens the store and prepares the server; Start begins serving.
@@ -133,10 +137,22 @@ func Open(o Options) (*Server, error) {
 	reg.MustRegister(findingsGauge(store))
 	lm := newLifecycleMetrics(reg)
 	svc.Observer = lm
+	dopts := delivery.Options{Store: store, Observer: newDeliveryMetrics(reg), Logger: o.Logger}
+	if c := o.Config; c != nil {
+		dopts.Attempts, dopts.Backoff, dopts.MaxBackoff = c.Delivery.Attempts, time.Duration(c.Delivery.Backoff), time.Duration(c.Delivery.MaxBackoff)
+	}
+	dispatcher := delivery.New(dopts)
+	svc.Events = dispatcher
 	api := httpapi.New(svc, verifier, ids.hubCaller, o.Logger, httpapi.NewMetrics(reg))
 	api.STS = stsapi.New(stsSvc, stsVerifier, ids.stsCaller, o.Logger)
 
-	s := &Server{Service: svc, Store: store, opts: o, metrics: lm}
+	s := &Server{Service: svc, Store: store, opts: o, metrics: lm, dispatcher: dispatcher}
+	api.Operator = s
+	if err := s.reloadRules(context.Background()); err != nil {
+		dispatcher.Close()
+		store.Close()
+		return nil, fmt.Errorf("starting event delivery: %w", err)
+	}
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -185,6 +201,9 @@ func (s *Server) Close(ctx context.Context) error {
 		if err := <-s.done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if err := s.dispatcher.Close(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := s.Store.Close(); err != nil {
 		errs = append(errs, err)

@@ -58,11 +58,14 @@ type planned struct {
 	out       prepared
 	processed time.Time
 	oldAttrs  []attr // attribute rows of the stored finding
+	oldGroups []byte // groupvals row of the stored finding
 	// history to append, oldest first: a key given twice in one request
 	// records both changes.
 	history []histRow
 	// meters holds the UTC day of each metered change.
 	meters []int64
+	// events go to the outbox, in order.
+	events []*muster.Event
 }
 
 // request is what one UpsertFindings or UpdateFindings call writes.
@@ -133,9 +136,11 @@ func (r *request) decide(bases []*base, only []bool, plans []*planned, results [
 		if p == nil {
 			p = &planned{base: b}
 			if b.stored != nil {
-				if _, p.oldAttrs, err = columnValues(b.stored.Doc); err != nil {
+				var old hot
+				if old, p.oldAttrs, err = columnValues(b.stored.Doc); err != nil {
 					return fmt.Errorf("sqlite: stored finding %s: %w", b.stored.ID, err)
 				}
+				p.oldGroups = old.groups
 			}
 			plans[ki] = p
 		}
@@ -149,6 +154,7 @@ func (r *request) decide(bases []*base, only []bool, plans []*planned, results [
 		if ch.Meter {
 			p.meters = append(p.meters, unixDay(p.processed))
 		}
+		p.events = append(p.events, ch.Events...)
 		if stored == nil {
 			results[i] = muster.Created
 		} else {
@@ -476,6 +482,11 @@ func (w *writer) execute(ctx context.Context, r *request, results []muster.Upser
 		for _, d := range p.meters {
 			usage[usageKey{d, kr.k.Account, kr.sk.region, kr.k.ProductARN}]++
 		}
+		for _, e := range p.events {
+			if err := w.addEvent(ctx, e); err != nil {
+				return err
+			}
+		}
 	}
 	for k, n := range usage {
 		if _, err := w.st.addUsage.ExecContext(ctx, k.day, k.account, k.region, k.productARN, n); err != nil {
@@ -542,6 +553,9 @@ func (w *writer) write(ctx context.Context, kr keyRef, sid int64, p *planned) er
 				return err
 			}
 		}
+		if err := w.noteGroupWrite(ctx, rid, sid, kr.k, hot, nil, true); err != nil {
+			return err
+		}
 	} else {
 		if _, err := w.st.upd.ExecContext(ctx, hot.updatedAt, hot.severity, hot.workflow, hot.recordState, pa.UnixNano(), custom, retain, w.ver, nullable(last), rid); err != nil {
 			return err
@@ -568,6 +582,9 @@ func (w *writer) write(ctx context.Context, kr keyRef, sid int64, p *planned) er
 					return err
 				}
 			}
+		}
+		if err := w.noteGroupWrite(ctx, rid, sid, kr.k, hot, p.oldGroups, false); err != nil {
+			return err
 		}
 	}
 	for i, h := range p.history {

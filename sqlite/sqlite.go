@@ -71,6 +71,8 @@ type DB struct {
 	cdb *sql.DB // the checkpointer's connection
 
 	w *writer
+	// groups is the in-memory index of insight results (groups.go).
+	groups *groupIndex
 
 	scopeMu sync.RWMutex
 	scopes  map[scopeKey]int64 // (region, account) -> sid, committed rows only
@@ -169,6 +171,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	db.cdb = sql.OpenDB(&connector{path: path, cfg: &db.cfg, write: true})
 	db.cdb.SetMaxOpenConns(1)
 
+	db.groups = newGroupIndex(db)
 	db.w, err = newWriter(db, wconn)
 	if err != nil {
 		wconn.Close()
@@ -183,6 +186,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 // Close stops accepting writes, waits for the writer to commit what it has
 // accepted, checkpoints the WAL into the main file and closes the database.
 func (db *DB) Close() error {
+	db.groups.close()
 	err := db.w.close()
 	return errors.Join(err, db.rdb.Close(), db.wdb.Close(), db.cdb.Close())
 }

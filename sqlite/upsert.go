@@ -26,6 +26,8 @@ var attrPaths = map[string]int{
 // stmts are the writer's prepared statements, reused for every finding.
 type stmts struct {
 	sel, ins, insDoc, upd, updDoc, insAttr, delAttr, insHist, addUsage, saveSeq, saveVer *sql.Stmt
+	putGroups                                                                            *sql.Stmt
+	addEvent                                                                             *sql.Stmt
 }
 
 func prepare(ctx context.Context, c *sql.Conn) (*stmts, error) {
@@ -51,6 +53,8 @@ func prepare(ctx context.Context, c *sql.Conn) (*stmts, error) {
 		ON CONFLICT DO UPDATE SET findings = findings + excluded.findings`)
 	p(&st.saveSeq, `UPDATE sequences SET value = ? WHERE name = 'history'`)
 	p(&st.saveVer, `UPDATE sequences SET value = ? WHERE name = 'version'`)
+	p(&st.putGroups, `INSERT INTO groupvals (rid, v) VALUES (?, ?) ON CONFLICT (rid) DO UPDATE SET v = excluded.v`)
+	p(&st.addEvent, `INSERT INTO events (key, id, at, body) VALUES (?, ?, ?, ?)`)
 	if err != nil {
 		st.close()
 		return nil, err
@@ -59,7 +63,7 @@ func prepare(ctx context.Context, c *sql.Conn) (*stmts, error) {
 }
 
 func (st *stmts) close() {
-	for _, s := range []*sql.Stmt{st.sel, st.ins, st.insDoc, st.upd, st.updDoc, st.insAttr, st.delAttr, st.insHist, st.addUsage, st.saveSeq, st.saveVer} {
+	for _, s := range []*sql.Stmt{st.sel, st.ins, st.insDoc, st.upd, st.updDoc, st.insAttr, st.delAttr, st.insHist, st.addUsage, st.saveSeq, st.saveVer, st.putGroups, st.addEvent} {
 		if s != nil {
 			s.Close()
 		}
@@ -154,6 +158,7 @@ func columnValues(doc []byte) (hot, []attr, error) {
 			}
 		}
 	}
+	h.groups = encodeGroupVals(ob, attrs)
 	return h, attrs, nil
 }
 
@@ -191,6 +196,8 @@ func retainAt(h hot, processed time.Time) int64 {
 type hot struct {
 	updatedAt                       any
 	severity, workflow, recordState any
+	// groups is the finding's groupvals row (encodeGroupVals).
+	groups []byte
 }
 
 type attr struct {

@@ -51,6 +51,10 @@ type writer struct {
 	seq, savedSeq int64
 	ver, savedVer int64
 
+	// grpEvents are the group index's events of the transaction under
+	// way, handed over after COMMIT (see groups.go).
+	grpEvents []groupEvent
+
 	walFrames atomic.Int64 // WAL size the checkpointer last saw
 	stopCkpt  chan struct{}
 	ckptDone  chan struct{}
@@ -327,6 +331,7 @@ func (w *writer) inTx(ctx context.Context, fn func() error) error {
 	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
+	w.grpEvents = nil
 	err := fn()
 	if _, clean := err.(cleanError); err == nil || clean {
 		// Saved with the rows they number. A transaction rolled back
@@ -346,6 +351,7 @@ func (w *writer) inTx(ctx context.Context, fn func() error) error {
 		return fmt.Errorf("sqlite: commit: %w", cerr)
 	}
 	w.savedSeq, w.savedVer = w.seq, w.ver
+	w.publishGroups()
 	return err
 }
 

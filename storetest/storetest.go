@@ -52,6 +52,9 @@ func Run(t *testing.T, open func(t *testing.T) muster.Store) {
 	t.Run("Products", func(t *testing.T) { testProducts(t, o(t)) })
 	t.Run("Pagination", func(t *testing.T) { testPagination(t, o(t)) })
 	t.Run("Differential", func(t *testing.T) { testDifferential(t, o(t)) })
+	t.Run("Insights", func(t *testing.T) { testInsights(t, o(t)) })
+	t.Run("GroupDifferential", func(t *testing.T) { testGroupDifferential(t, o(t)) })
+	t.Run("GroupLive", func(t *testing.T) { testGroupLive(t, o(t)) })
 }
 
 const region = "us-east-1"

@@ -99,6 +99,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	importRate := fs.Float64("import-rate", 0, "mixed: pace the importers at this many findings/s in all (default 0: as fast as the server takes them)")
 	compare := fs.Int("compare-findings", 0, "mixed: findings of each kind in the fresh-import and re-import phases, each alone (default a quarter of --findings, at most 50000)")
 	baseline := fs.Duration("baseline", 20*time.Second, "retention: how long to import before the restart, for the import rate without deletions")
+	events := fs.Bool("events", false, "create 3 rules with a webhook target each (a receiver in the bench) before the import, and report delivery lag; compare the import rate with a run without --events")
 	auth := fs.Bool("auth", false, "run the started server in config mode, signing as a user whose identity policy has 20 statements (compare with a run without --auth for the cost of authorization)")
 	timeout := fs.Duration("retention-timeout", 30*time.Minute, "retention: how long to wait for the retention job to delete every expired finding")
 	fs.Usage = func() {
@@ -164,6 +165,7 @@ Flags:
 			return exec.Command(self, append([]string{"serve", "--addr", addr, "--data", dataDir}, extra...)...)
 		},
 		Auth:             *auth,
+		Events:           *events,
 		Findings:         *findings,
 		Concurrency:      *concurrency,
 		Queries:          *queries,

@@ -7,6 +7,8 @@
 //	muster bench   [--endpoint URL] [--findings N] [--concurrency C]
 //	               [--workload import|mixed|retention]
 //	muster products register [--endpoint URL] [--region R] [--profile P] MANIFEST
+//	muster action  send ACTION-ARN (--finding ID... | --insight ARN)
+//	muster rules   list | put NAME FILE | delete NAME | dead-letters | replay ID
 //	muster usage   [--data ./muster-data] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
 //	muster version
 package main
@@ -39,6 +41,8 @@ Commands:
   import    send ASFF findings from files to an endpoint
   bench     measure import and query speed
   products  register a product integration manifest on a running server
+  action    send a custom action's events (findings or insight results)
+  rules     manage event rules and dead letters on a running server
   usage     findings ingested per account, product and day
   version   print the version
 
@@ -59,6 +63,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "products":
 		return productsCmd(ctx, args[1:], stdout, stderr)
+	case "action":
+		return actionCmd(ctx, args[1:], stdout, stderr)
+	case "rules":
+		return rulesCmd(ctx, args[1:], stdout, stderr)
 	case "usage":
 		return usageCmd(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":

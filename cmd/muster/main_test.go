@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -124,10 +125,17 @@ func countFindings(t *testing.T, c *securityhub.Client) map[string]bool {
 
 // TestKillNineLosesNothingAcknowledged imports from several clients, kills
 // the server with SIGKILL mid-stream, restarts it on the same data and
-// requires every finding whose import was acknowledged.
+// requires every finding whose import was acknowledged, and its Imported
+// event delivered to a rule's file target at least once.
 func TestKillNineLosesNothingAcknowledged(t *testing.T) {
 	addr, data := freeAddr(t), t.TempDir()
 	cmd, _ := serveProcess(t, addr, data)
+	events := filepath.Join(t.TempDir(), "events.jsonl")
+	rule := filepath.Join(t.TempDir(), "rule.yaml")
+	os.WriteFile(rule, []byte("pattern: {detail-type: [Security Hub Findings - Imported]}\ntargets: [{type: file, path: "+events+"}]\n"), 0o644)
+	if out, err := operate(t, addr, "rules", "put", "imported", rule); err != nil {
+		t.Fatalf("rules put: %v\n%s", err, out)
+	}
 	c := sdk(addr)
 	if _, err := c.EnableSecurityHub(context.Background(), &securityhub.EnableSecurityHubInput{}); err != nil {
 		t.Fatal(err)
@@ -182,6 +190,63 @@ func TestKillNineLosesNothingAcknowledged(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged findings all present after kill -9", len(acked))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		delivered := eventFindings(t, events)
+		missing := 0
+		for _, id := range acked {
+			if !delivered[id] {
+				missing++
+			}
+		}
+		if missing == 0 {
+			t.Logf("and their %d events delivered", len(acked))
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d acknowledged imports have no delivered event after the restart", missing, len(acked))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// operate runs the binary's operator commands against addr, signed as
+// account 111111111111 (open mode).
+func operate(t *testing.T, addr string, args ...string) (string, error) {
+	t.Helper()
+	// The flags go after "rules put" or "action send ARN", before the
+	// positional arguments that follow.
+	n := 2
+	if args[0] == "action" {
+		n = 3
+	}
+	full := append(append(append([]string{}, args[:n]...), "--endpoint", "http://"+addr), args[n:]...)
+	cmd := exec.Command(binary, full...)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=111111111111", "AWS_SECRET_ACCESS_KEY=x", "AWS_SESSION_TOKEN=",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PROFILE=", "AWS_REGION=us-east-1")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// eventFindings returns the finding ids of the events in a JSON-lines file.
+func eventFindings(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	ids := map[string]bool{}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ids
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var e struct {
+			Detail struct{ Findings []struct{ Id string } } `json:"detail"`
+		}
+		if json.Unmarshal([]byte(line), &e) == nil {
+			for _, f := range e.Detail.Findings {
+				ids[f.Id] = true
+			}
+		}
+	}
+	return ids
 }
 
 // TestSIGTERMDrainsAndCloses stops the server with SIGTERM while requests

@@ -1,20 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"strings"
-	"time"
-
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/muster-hub/muster/config"
 )
@@ -50,56 +40,16 @@ func productsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(p)
+	c, err := newOperatorClient(ctx, *endpoint, *region, *profile)
 	if err != nil {
 		return err
-	}
-	var opts []func(*awsconfig.LoadOptions) error
-	if *region != "" {
-		opts = append(opts, awsconfig.WithRegion(*region))
-	}
-	if *profile != "" {
-		opts = append(opts, awsconfig.WithSharedConfigProfile(*profile))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return err
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	creds, err := cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		return fmt.Errorf("no AWS credentials to sign with: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(*endpoint, "/")+"/muster/v1/products", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	sum := sha256.Sum256(body)
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "securityhub", cfg.Region, time.Now()); err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		var e struct{ Code, Message string }
-		if json.Unmarshal(out, &e) == nil && e.Code != "" {
-			return fmt.Errorf("%s: %s", e.Code, e.Message)
-		}
-		return fmt.Errorf("%s: %s", resp.Status, out)
 	}
 	var r struct{ ProductArn string }
-	if err := json.Unmarshal(out, &r); err != nil {
+	if err := c.call(ctx, "POST", "/muster/v1/products", p, &r); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "registered %s/%s (%s)\n", p.CompanyID, p.ProductID, p.ProductName)
-	fmt.Fprintf(stdout, "ProductArn in %s: %s\n", cfg.Region, r.ProductArn)
+	fmt.Fprintf(stdout, "ProductArn in %s: %s\n", c.region, r.ProductArn)
 	fmt.Fprintf(stdout, "in every region: arn:aws:securityhub:REGION:%s:product/%s/%s\n", p.HomeAccount, p.CompanyID, p.ProductID)
 	return nil
 }
