@@ -69,7 +69,9 @@ type Options struct {
 	Auth bool
 	// Events creates three rules with a webhook target each on a
 	// receiver in the bench before the import, and measures delivery
-	// lag; compare the import rate with a run without it.
+	// lag; compare the import rate with a run without it. ImportRate
+	// paces that import, to measure the lag at a rate the server
+	// sustains.
 	Events bool
 	// serverArgs are the arguments every start of the server gets.
 	serverArgs []string
@@ -315,7 +317,11 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		}
 	}
 	importStart := time.Now()
-	if err := runImport(ctx, clients, findings, res); err != nil {
+	rate := 0.0
+	if o.Events {
+		rate = o.ImportRate
+	}
+	if err := runImport(ctx, clients, findings, res, rate); err != nil {
 		return res, err
 	}
 	if sink != nil {
@@ -375,7 +381,7 @@ func newClient(o Options) *securityhub.Client {
 // runImport sends the findings in batches, each client sending one batch
 // at a time, and books the wall clock from the first request to the last
 // answer.
-func runImport(ctx context.Context, clients []*securityhub.Client, findings []types.AwsSecurityFinding, res *Result) error {
+func runImport(ctx context.Context, clients []*securityhub.Client, findings []types.AwsSecurityFinding, res *Result, rate float64) error {
 	batches := make(chan []types.AwsSecurityFinding)
 	var mu sync.Mutex
 	res.Failures = map[string]int{}
@@ -409,6 +415,17 @@ func runImport(ctx context.Context, clients []*securityhub.Client, findings []ty
 	var err error
 send:
 	for i := 0; i < len(findings); i += batchSize {
+		if rate > 0 {
+			// Paced: batch i/100 leaves at start + i/rate.
+			if d := time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))); d > 0 {
+				select {
+				case <-time.After(d):
+				case <-ctx.Done():
+					err = ctx.Err()
+					break send
+				}
+			}
+		}
 		select {
 		case batches <- findings[i:min(i+batchSize, len(findings))]:
 		case <-ctx.Done():

@@ -79,6 +79,49 @@ type Dispatcher struct {
 	cancel  context.CancelFunc
 	trimmed chan struct{}
 	flats   flatCache
+	batches batchCache
+}
+
+// batchCache keeps the last full batches read from the outbox, by the
+// sequence number they start after: targets that keep up read the same
+// batches, and a full batch never changes, since sequence numbers are
+// given in commit order by the one writer.
+type batchCache struct {
+	mu   sync.Mutex
+	keys [8]int64
+	vals [8][]*muster.Event
+	next int
+}
+
+func (c *batchCache) get(after int64) []*muster.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, k := range c.keys {
+		if k == after && c.vals[i] != nil {
+			return c.vals[i]
+		}
+	}
+	return nil
+}
+
+func (c *batchCache) put(after int64, events []*muster.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.keys[c.next], c.vals[c.next] = after, events
+	c.next = (c.next + 1) % len(c.keys)
+}
+
+// events reads the batch after a sequence number, sharing full batches
+// between targets.
+func (d *Dispatcher) events(ctx context.Context, after int64) ([]*muster.Event, error) {
+	if b := d.batches.get(after); b != nil {
+		return b, nil
+	}
+	b, err := d.o.Store.Events(ctx, after, d.o.Batch)
+	if err == nil && len(b) == d.o.Batch {
+		d.batches.put(after, b)
+	}
+	return b, err
 }
 
 // flatCache keeps the flattened form of recent events, so that targets
@@ -301,8 +344,9 @@ type worker struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu     sync.Mutex
-	cursor int64
+	mu       sync.Mutex
+	cursor   int64
+	reported time.Time // when the backlog was last reported
 }
 
 func (w *worker) stop() {
@@ -323,7 +367,7 @@ func (w *worker) run(ctx context.Context) {
 	defer poll.Stop()
 	for ctx.Err() == nil {
 		cursor := w.position()
-		events, err := o.Store.Events(ctx, cursor, o.Batch)
+		events, err := w.d.events(ctx, cursor)
 		if err != nil {
 			if ctx.Err() == nil {
 				o.Logger.Warn("reading the event outbox", "target", w.route.Name, "err", err)
@@ -331,8 +375,12 @@ func (w *worker) run(ctx context.Context) {
 			w.sleep(ctx, poll.C)
 			continue
 		}
-		if last, err := o.Store.LastEventSeq(ctx); err == nil {
-			o.Observer.Backlog(w.route.Name, last-cursor)
+		if time.Since(w.reported) > time.Second {
+			// The backlog gauge needs no more than a reading a second.
+			if last, err := o.Store.LastEventSeq(ctx); err == nil {
+				o.Observer.Backlog(w.route.Name, last-cursor)
+				w.reported = time.Now()
+			}
 		}
 		if len(events) == 0 {
 			w.sleep(ctx, poll.C)

@@ -44,11 +44,6 @@ func (s *Service) BatchImportFindings(ctx context.Context, c Caller, findings []
 	if len(findings) > MaxImportFindings {
 		return nil, muster.Errorf(muster.InvalidInput, "Findings must contain at most %d findings; the request has %d", MaxImportFindings, len(findings))
 	}
-	for _, raw := range findings {
-		if err := asff.CheckAuthorization(raw); err != nil {
-			return nil, muster.Errorf(muster.InvalidInput, "%v", err)
-		}
-	}
 	now := s.Now().UTC()
 	out := &ImportOutput{FailedFindings: []ImportFailure{}}
 	fail := func(raw []byte, code, msg string) {
@@ -59,6 +54,12 @@ func (s *Service) BatchImportFindings(ctx context.Context, c Caller, findings []
 	batch := make([]*muster.Finding, 0, len(findings))
 	for _, raw := range findings {
 		if err := asff.Check(raw); err != nil {
+			// A finding that passes Check has a valid account and
+			// ProductArn; one that fails may fail the whole request
+			// for them, as AWS's request authorizer does.
+			if aerr := asff.CheckAuthorization(raw); aerr != nil {
+				return nil, muster.Errorf(muster.InvalidInput, "%v", aerr)
+			}
 			fail(raw, failInvalidInput, err.Error())
 			continue
 		}

@@ -252,6 +252,9 @@ func (s *Service) GetInsightResults(ctx context.Context, c Caller, arn string) (
 
 // insight returns the managed insight of arn, or the caller's custom one.
 func (s *Service) insight(ctx context.Context, c Caller, arn string) (*muster.Insight, error) {
+	if isManagedARN(arn) && !strings.HasPrefix(arn, managedInsightPrefix) {
+		return s.productInsight(ctx, c, arn)
+	}
 	if isManagedARN(arn) {
 		m := lookupManaged(arn)
 		if m == nil {

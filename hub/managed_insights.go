@@ -167,6 +167,7 @@ func lookupManaged(arn string) *managedInsight {
 	return nil
 }
 
-// isManagedARN reports whether arn has the form of a managed insight's
-// ARN, whether or not AWS has such an insight.
-func isManagedARN(arn string) bool { return strings.HasPrefix(arn, managedInsightPrefix) }
+// isManagedARN reports whether arn has the form of an insight of the
+// library — AWS's managed insights and products' default insights —
+// which no account owns, so none may update or delete.
+func isManagedARN(arn string) bool { return strings.HasPrefix(arn, libraryPrefix) }

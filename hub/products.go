@@ -226,6 +226,9 @@ func (s *Service) RegisterProduct(ctx context.Context, p *muster.Product) error 
 	if err := p.Validate(); err != nil {
 		return err
 	}
+	if err := s.checkDefaultInsights(p); err != nil {
+		return err
+	}
 	old, err := s.catalog.get(ctx, s.store, p.CompanyID, p.ProductID)
 	if err != nil {
 		return err

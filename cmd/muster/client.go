@@ -96,7 +96,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	duration := fs.Duration("duration", time.Minute, "mixed: how long the mixed workload runs")
 	updaters := fs.Int("updaters", 2, "mixed: concurrent BatchUpdateFindings clients")
 	reimport := fs.Float64("reimport", 0.3, "mixed: share of each import batch that re-imports stored findings (0 for none)")
-	importRate := fs.Float64("import-rate", 0, "mixed: pace the importers at this many findings/s in all (default 0: as fast as the server takes them)")
+	importRate := fs.Float64("import-rate", 0, "mixed, and the import of --events: pace the importers at this many findings/s in all (default 0: as fast as the server takes them)")
 	compare := fs.Int("compare-findings", 0, "mixed: findings of each kind in the fresh-import and re-import phases, each alone (default a quarter of --findings, at most 50000)")
 	baseline := fs.Duration("baseline", 20*time.Second, "retention: how long to import before the restart, for the import rate without deletions")
 	events := fs.Bool("events", false, "create 3 rules with a webhook target each (a receiver in the bench) before the import, and report delivery lag; compare the import rate with a run without --events")
