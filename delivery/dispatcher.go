@@ -221,14 +221,7 @@ func (d *Dispatcher) Notify() {
 func (d *Dispatcher) SetRoutes(ctx context.Context, routes []Route) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var errs []error
-	for name, w := range d.workers {
-		w.stop()
-		if err := w.route.Target.Close(); err != nil {
-			errs = append(errs, err)
-		}
-		delete(d.workers, name)
-	}
+	errs := []error{d.stopWorkers()}
 	for _, r := range routes {
 		cursor, err := d.o.Store.Cursor(ctx, r.Name)
 		if err == nil && cursor < 0 {
@@ -256,6 +249,11 @@ func (d *Dispatcher) Close() error {
 	<-d.trimmed
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.stopWorkers()
+}
+
+// stopWorkers stops every worker and closes its target; d.mu is held.
+func (d *Dispatcher) stopWorkers() error {
 	var errs []error
 	for name, w := range d.workers {
 		w.stop()

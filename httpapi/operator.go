@@ -1,10 +1,8 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	stdjson "encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -45,18 +43,7 @@ func ruleARN(name string) string { return "arn:muster:events:::rule/" + name }
 //	POST   /muster/v1/dead-letters/ID/replay   deliver a dead letter again
 //	POST   /muster/v1/actions/send             send a custom action (body: hub.SendActionInput)
 func (s *Server) serveOperator(w http.ResponseWriter, r *http.Request, fail func(error)) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
-	if err != nil || len(body) > MaxBodySize {
-		fail(muster.Errorf(muster.InvalidInput, "The request body is unreadable or larger than 6 MB"))
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	ident, err := s.verifier.Verify(r, body)
-	if err != nil {
-		fail(err)
-		return
-	}
-	caller, err := s.identify(ident, r)
+	caller, body, err := s.authenticate(r)
 	if err != nil {
 		fail(err)
 		return

@@ -7,8 +7,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -74,7 +72,7 @@ func New(service *hub.Service, verifier *sigv4.Verifier, identify Identifier, lo
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	id := requestID()
+	id := muster.NewUUID()
 	w.Header().Set("x-amzn-RequestId", id)
 
 	if r.Method == http.MethodGet {
@@ -129,27 +127,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	opName = op.Name
 
-	if r.ContentLength > MaxBodySize {
-		fail(muster.Errorf(muster.RequestEntityTooLarge, "Request body of %d bytes exceeds the limit of 6 MB", r.ContentLength))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
-	if err != nil {
-		fail(muster.Errorf(muster.InvalidInput, "Reading the request body: %v", err))
-		return
-	}
-	if len(body) > MaxBodySize {
-		fail(muster.Errorf(muster.RequestEntityTooLarge, "Request body exceeds the limit of 6 MB"))
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-
-	ident, err := s.verifier.Verify(r, body)
-	if err != nil {
-		fail(err)
-		return
-	}
-	caller, err := s.identify(ident, r)
+	caller, body, err := s.authenticate(r)
 	if err != nil {
 		fail(err)
 		return
@@ -248,6 +226,28 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, requestID, o
 	return e.Code
 }
 
+// authenticate reads r's body (at most 6 MB) and verifies its signature,
+// and returns the caller and the body; r.Body is left readable again.
+func (s *Server) authenticate(r *http.Request) (hub.Caller, []byte, error) {
+	if r.ContentLength > MaxBodySize {
+		return hub.Caller{}, nil, muster.Errorf(muster.RequestEntityTooLarge, "Request body of %d bytes exceeds the limit of 6 MB", r.ContentLength)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
+	if err != nil {
+		return hub.Caller{}, nil, muster.Errorf(muster.InvalidInput, "Reading the request body: %v", err)
+	}
+	if len(body) > MaxBodySize {
+		return hub.Caller{}, nil, muster.Errorf(muster.RequestEntityTooLarge, "Request body exceeds the limit of 6 MB")
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	ident, err := s.verifier.Verify(r, body)
+	if err != nil {
+		return hub.Caller{}, nil, err
+	}
+	caller, err := s.identify(ident, r)
+	return caller, body, err
+}
+
 // members returns a lookup of the top-level string members of a bound
 // input, decoded only if asked: open mode never asks.
 func members(in jsontext.Value) func(string) string {
@@ -269,15 +269,6 @@ func isQuery(r *http.Request) bool {
 		return false
 	}
 	return r.Method == http.MethodPost || r.URL.Query().Get("Action") != ""
-}
-
-func requestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // splitFindings returns the elements of a BatchImportFindings body's

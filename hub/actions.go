@@ -261,7 +261,7 @@ func (s *Service) SendCustomAction(ctx context.Context, c Caller, in SendActionI
 
 func (s *Service) actionEvent(c Caller, a *muster.ActionTarget, detailType string, detail []byte) *muster.Event {
 	return &muster.Event{
-		ID: NewEventID(), DetailType: detailType, Account: c.Account, Region: c.Region,
+		ID: muster.NewUUID(), DetailType: detailType, Account: c.Account, Region: c.Region,
 		Resources: []string{a.ARN()}, Detail: detail, Key: a.ARN(),
 	}
 }

@@ -1,8 +1,6 @@
 package hub
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"time"
 
 	"github.com/muster-hub/muster"
@@ -23,16 +21,6 @@ type noEvents struct{}
 func (noEvents) Wanted() bool { return false }
 func (noEvents) Notify()      {}
 
-// NewEventID returns an event id in the UUID form EventBridge uses.
-func NewEventID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 // findingEventKey keeps a finding's events in order per target.
 func findingEventKey(region string, k muster.FindingKey) string {
 	return region + "\x00" + k.Account + "\x00" + k.ProductARN + "\x00" + k.ID
@@ -48,7 +36,7 @@ func importedEvent(f *muster.Finding, at time.Time) *muster.Event {
 	detail = append(detail, f.Doc...)
 	detail = append(detail, "]}"...)
 	return &muster.Event{
-		ID:         NewEventID(),
+		ID:         muster.NewUUID(),
 		DetailType: muster.FindingsImported,
 		Account:    f.Account,
 		Region:     f.Region,

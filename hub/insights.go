@@ -2,8 +2,6 @@ package hub
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"slices"
 	"strings"
 
@@ -96,7 +94,7 @@ func (s *Service) CreateInsight(ctx context.Context, c Caller, in CreateInsightI
 	if err != nil {
 		return "", err
 	}
-	arn := "arn:aws:securityhub:" + c.Region + ":" + c.Account + ":insight/" + c.Account + "/custom/" + newUUID()
+	arn := "arn:aws:securityhub:" + c.Region + ":" + c.Account + ":insight/" + c.Account + "/custom/" + muster.NewUUID()
 	err = s.store.CreateInsight(ctx, &muster.Insight{
 		Scope: c.Scope(), ARN: arn, Name: in.Name, Filters: filters, GroupByAttribute: in.GroupByAttribute,
 	}, MaxCustomInsights)
@@ -316,15 +314,4 @@ func (s *Service) checkInsightFilters(raw jsontext.Value) ([]byte, error) {
 		return nil, muster.Errorf(muster.InvalidInput, "Filters: %v", err)
 	}
 	return out, nil
-}
-
-// newUUID returns a random (version 4) UUID, the last part of a custom
-// insight's ARN.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muster-hub/muster"
 	"github.com/muster-hub/muster/filter"
 )
 
@@ -71,7 +72,7 @@ func TestCheckInsightARN(t *testing.T) {
 			t.Errorf("checkInsightARN(%q) = %v", arn, err)
 		}
 	}
-	if u := newUUID(); len(u) != 36 || u[14] != '4' {
-		t.Errorf("newUUID() = %q", u)
+	if u := muster.NewUUID(); len(u) != 36 || u[14] != '4' {
+		t.Errorf("muster.NewUUID() = %q", u)
 	}
 }

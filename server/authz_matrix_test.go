@@ -2,17 +2,12 @@ package server_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -82,7 +77,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, op := range ops {
 		path, body := matrixRequest(t, op)
 		for _, c := range callers {
-			status, code, msg := sendSigned(t, s.URL(), op.Method, path, body, c.creds)
+			r := signedAs(t, s.URL(), op.Method, path, body, c.creds, region, time.Now())
+			status, code, msg := r.Status, r.Header.Get("x-amzn-ErrorType"), r.Body
 			denied := code == "AccessDeniedException"
 			if denied != c.denied(op.Name) {
 				t.Errorf("%s as %s: %d %s %s; want denied=%v", op.Name, c.name, status, code, msg, c.denied(op.Name))
@@ -146,26 +142,4 @@ func matrixRequest(t *testing.T, op model.Operation) (string, string) {
 		b += `"` + k + `":"` + v.(string) + `"`
 	}
 	return path, b + "}"
-}
-
-// sendSigned sends a SigV4-signed request and returns the status and the
-// AWS error code and message, if any.
-func sendSigned(t *testing.T, base, method, path, body string, creds aws.Credentials) (int, string, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	sum := sha256.Sum256([]byte(body))
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "securityhub", region, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"), string(b)
 }

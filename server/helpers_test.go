@@ -106,14 +106,20 @@ type rawResponse struct {
 // huge bodies).
 func signedRequest(t *testing.T, s *server.Server, method, path, body, key, secret string, at time.Time) rawResponse {
 	t.Helper()
-	req, err := http.NewRequest(method, s.URL()+path, strings.NewReader(body))
+	return signedAs(t, s.URL(), method, path, body, aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, "us-east-1", at)
+}
+
+// signedAs is signedRequest with any credentials (a session's too) and
+// region.
+func signedAs(t *testing.T, base, method, path, body string, creds aws.Credentials, region string, at time.Time) rawResponse {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	sum := sha256.Sum256([]byte(body))
-	err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, req, hex.EncodeToString(sum[:]), "securityhub", "us-east-1", at)
-	if err != nil {
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "securityhub", region, at); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -4,8 +4,6 @@
 package stsapi
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/xml"
 	"io"
 	"log/slog"
@@ -43,7 +41,7 @@ const xmlns = "https://sts.amazonaws.com/doc/2011-06-15/"
 
 // ServeHTTP answers one STS request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := requestID()
+	reqID := muster.NewUUID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
@@ -221,13 +219,4 @@ func (s *Server) write(w http.ResponseWriter, v any) {
 	}
 	w.Header().Set("Content-Type", "text/xml")
 	w.Write(b)
-}
-
-func requestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
