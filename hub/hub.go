@@ -87,7 +87,30 @@ func (s *Service) EnableSecurityHub(ctx context.Context, c Caller, in EnableInpu
 		ControlFindingGenerator: gen,
 		Tags:                    maps.Clone(in.Tags),
 	}
-	return s.store.CreateHub(ctx, h)
+	if err := s.store.CreateHub(ctx, h); err != nil {
+		return err
+	}
+	return s.subscribeAWSIntegrations(ctx, c.Scope())
+}
+
+// subscribeAWSIntegrations subscribes a new hub to AWS's own integrations,
+// which AWS enables with Security Hub: ListEnabledProductsForImport lists
+// them (product-subscription/aws/guardduty, ...) from the start.
+func (s *Service) subscribeAWSIntegrations(ctx context.Context, scope muster.Scope) error {
+	for _, p := range builtinProducts {
+		if p.CompanyID != "aws" {
+			continue
+		}
+		sub := &muster.Subscription{
+			Scope: scope, CompanyID: p.CompanyID, ProductID: p.ProductID, ProductARN: p.ARN(scope.Region),
+			ImportPolicies: p.ImportPolicies, CreatedAt: s.Now().UTC(),
+		}
+		sub.Policy = managedPolicy(p, sub)
+		if err := s.store.CreateSubscription(ctx, sub); err != nil && muster.ErrorCode(err) != muster.ResourceConflict {
+			return err
+		}
+	}
+	return nil
 }
 
 // DisableSecurityHub removes the caller's hub; its findings stay until they

@@ -302,10 +302,36 @@ func TestPartnerIntegrationModels(t *testing.T) {
 	_, err = tryImport(role, productFinding(customer, threatSlayer, "r-5"))
 	wantDenied(t, err, threatSlayer)
 
-	subs, err := alice.ListEnabledProductsForImport(ctx, &securityhub.ListEnabledProductsForImportInput{})
-	if err != nil || len(subs.ProductSubscriptions) != 1 || subs.ProductSubscriptions[0] != "arn:aws:securityhub:us-west-2:111111111111:product-subscription/prowler/prowler" {
-		t.Fatalf("ListEnabledProductsForImport: %v %v", subs, err)
+	// AWS's own integrations are enabled with the hub, as on AWS; the
+	// customer's own subscriptions come with them.
+	var subs []string
+	p := securityhub.NewListEnabledProductsForImportPaginator(alice, &securityhub.ListEnabledProductsForImportInput{MaxResults: aws.Int32(4)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, page.ProductSubscriptions...)
 	}
+	want := []string{
+		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/aws/access-analyzer",
+		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/aws/config",
+		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/aws/firewall-manager",
+		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/aws/guardduty",
+		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/aws/health",
+		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/aws/inspector",
+		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/aws/macie",
+		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/aws/securityhub",
+		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/aws/ssm-patch-manager",
+		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/prowler/prowler",
+	}
+	if strings.Join(subs, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("ListEnabledProductsForImport:\n%s", strings.Join(subs, "\n"))
+	}
+	// So GuardDuty's findings replayed from the account import at once.
+	guardduty := "arn:aws:securityhub:us-west-2::product/aws/guardduty"
+	out, err = tryImport(alice, productFinding(customer, guardduty, "gd-1"))
+	wantImported(t, out, err, 1)
 }
 
 // TestAssumeRoleSessions checks STS itself with aws-sdk-go-v2's client:
