@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -204,6 +205,30 @@ func TestPartnerIntegrationModels(t *testing.T) {
 		if !strings.Contains(policy, want) {
 			t.Errorf("policy %s lacks %s", policy, want)
 		}
+	}
+
+	// The catalog pages: AWS's integrations, the open-source producers
+	// with the ARNs their code sends, and the registered product.
+	var catalog []string
+	pages := securityhub.NewDescribeProductsPaginator(alice, &securityhub.DescribeProductsInput{MaxResults: aws.Int32(3)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range page.Products {
+			catalog = append(catalog, aws.ToString(p.ProductArn))
+		}
+	}
+	for _, want := range []string{threatSlayer, prowler, "arn:aws:securityhub:us-west-2::product/aquasecurity/aquasecurity",
+		"arn:aws:securityhub:us-west-2::product/aqua-security/kube-bench", "arn:aws:securityhub:us-west-2::product/cloud-custodian/cloud-custodian",
+		"arn:aws:securityhub:us-west-2::product/aws/guardduty", "arn:aws:securityhub:us-west-2::product/aws/securityhub"} {
+		if !slices.Contains(catalog, want) {
+			t.Errorf("DescribeProducts lacks %s", want)
+		}
+	}
+	if len(catalog) != len(slices.Compact(slices.Sorted(slices.Values(catalog)))) {
+		t.Errorf("DescribeProducts pages repeat products: %v", catalog)
 	}
 
 	// (1) Partner-hosted, from the product account, with its own keys:
