@@ -358,89 +358,145 @@ func (w *worker) position() int64 {
 	return w.cursor
 }
 
+// maxInflight bounds the events a target has read but not yet finished,
+// and so the memory a slow target holds.
+const maxInflight = 4096
+
+// run reads the outbox and feeds the lanes without waiting for a batch to
+// finish: each lane delivers its events in order and reports them done,
+// and the cursor advances past every event up to the oldest one still
+// under way. A slow delivery holds back only its own lane, and the saved
+// cursor.
 func (w *worker) run(ctx context.Context) {
 	defer close(w.done)
 	o := &w.d.o
+	done := make(chan int64, maxInflight)
+	lanes := make([]chan delivery, o.Lanes)
+	var wg sync.WaitGroup
+	for i := range lanes {
+		lanes[i] = make(chan delivery, 64)
+		wg.Add(1)
+		go func(ch chan delivery) {
+			defer wg.Done()
+			for dv := range ch {
+				if !w.deliver(ctx, dv) {
+					return // stopped: the cursor stays before this event
+				}
+				select {
+				case done <- dv.e.Seq:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}(lanes[i])
+	}
+	defer func() {
+		for _, ch := range lanes {
+			close(ch)
+		}
+		wg.Wait()
+	}()
+
 	poll := time.NewTicker(o.Poll)
 	defer poll.Stop()
-	for ctx.Err() == nil {
-		cursor := w.position()
-		events, err := w.d.events(ctx, cursor)
-		if err != nil {
-			if ctx.Err() == nil {
-				o.Logger.Warn("reading the event outbox", "target", w.route.Name, "err", err)
-			}
-			w.sleep(ctx, poll.C)
-			continue
+	var (
+		read     = w.position() // the last event read
+		pending  []int64        // events sent to lanes and not done, in order
+		finished = map[int64]bool{}
+		saved    = read
+		savedAt  time.Time
+	)
+	mark := func(seq int64) { finished[seq] = true }
+	// advance moves the cursor past everything done.
+	advance := func() {
+		for len(pending) > 0 && finished[pending[0]] {
+			delete(finished, pending[0])
+			pending = pending[1:]
 		}
-		if time.Since(w.reported) > time.Second {
-			// The backlog gauge needs no more than a reading a second.
-			if last, err := o.Store.LastEventSeq(ctx); err == nil {
-				o.Observer.Backlog(w.route.Name, last-cursor)
-				w.reported = time.Now()
-			}
-		}
-		if len(events) == 0 {
-			w.sleep(ctx, poll.C)
-			continue
-		}
-		if !w.deliverBatch(ctx, events) {
-			return // stopped midway: the cursor stays before the batch
-		}
-		next := events[len(events)-1].Seq
-		if err := o.Store.SetCursor(ctx, w.route.Name, next); err != nil {
-			if ctx.Err() == nil {
-				o.Logger.Warn("saving delivery progress", "target", w.route.Name, "err", err)
-			}
+		next := read
+		if len(pending) > 0 {
+			next = pending[0] - 1
 		}
 		w.mu.Lock()
 		w.cursor = next
 		w.mu.Unlock()
-	}
-}
-
-func (w *worker) sleep(ctx context.Context, poll <-chan time.Time) {
-	select {
-	case <-ctx.Done():
-	case <-w.wake:
-	case <-poll:
-	}
-}
-
-// deliverBatch delivers the events of a batch that match the route, lane
-// by lane, and reports whether it finished (false when stopped).
-func (w *worker) deliverBatch(ctx context.Context, events []*muster.Event) bool {
-	o := &w.d.o
-	lanes := make([][]delivery, o.Lanes)
-	for _, e := range events {
-		body, err := e.MarshalJSON()
-		if err != nil {
-			o.Logger.Error("encoding an event", "id", e.ID, "err", err)
-			continue
+		if next != saved && (time.Since(savedAt) > 200*time.Millisecond || len(pending) == 0) {
+			if err := o.Store.SetCursor(ctx, w.route.Name, next); err != nil {
+				if ctx.Err() == nil {
+					o.Logger.Warn("saving delivery progress", "target", w.route.Name, "err", err)
+				}
+				return
+			}
+			saved, savedAt = next, time.Now()
 		}
-		if !w.matches(e, body) {
-			continue
-		}
-		i := maphash.String(w.d.seed, e.Key) % uint64(o.Lanes)
-		lanes[i] = append(lanes[i], delivery{e, body})
 	}
-	var wg sync.WaitGroup
-	for _, lane := range lanes {
-		if len(lane) == 0 {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, dv := range lane {
-				if !w.deliver(ctx, dv) {
-					return
+	needRead := true // woken to look at the outbox, or more is there
+	for ctx.Err() == nil {
+		if needRead && len(pending) < maxInflight {
+			needRead = false
+			events, err := w.d.events(ctx, read)
+			if err != nil {
+				if ctx.Err() == nil {
+					o.Logger.Warn("reading the event outbox", "target", w.route.Name, "err", err)
 				}
 			}
-		}()
+			if time.Since(w.reported) > time.Second {
+				// The backlog gauge needs no more than a reading a second.
+				if last, err := o.Store.LastEventSeq(ctx); err == nil {
+					o.Observer.Backlog(w.route.Name, last-w.position())
+					w.reported = time.Now()
+				}
+			}
+			for _, e := range events {
+				body, err := e.MarshalJSON()
+				if err != nil || !w.matches(e, body) {
+					continue
+				}
+				pending = append(pending, e.Seq)
+				lane := lanes[maphash.String(w.d.seed, e.Key)%uint64(o.Lanes)]
+				for sent := false; !sent; {
+					select {
+					case lane <- delivery{e, body}:
+						sent = true
+					case seq := <-done:
+						mark(seq)
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+			if len(events) > 0 {
+				read = events[len(events)-1].Seq
+				needRead = len(events) == o.Batch
+			}
+			if err != nil {
+				needRead = false // wait for the poll before trying again
+			}
+		}
+		advance()
+		if needRead && len(pending) < maxInflight {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case seq := <-done:
+			mark(seq)
+		case <-w.wake:
+			needRead = true
+		case <-poll.C:
+			needRead = true
+		}
+		// Take every completion waiting, then go round again.
+		for drained := false; !drained; {
+			select {
+			case seq := <-done:
+				mark(seq)
+			default:
+				drained = true
+			}
+		}
 	}
-	wg.Wait()
-	return ctx.Err() == nil
 }
 
 type delivery struct {
