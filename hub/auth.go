@@ -143,7 +143,10 @@ func (s *Service) authorizeImport(ctx context.Context, c Caller, arn asff.Produc
 			// Open mode takes products it does not know, named by their ARN.
 			p = &muster.Product{CompanyID: arn.Company, ProductID: arn.Product, HomeAccount: arn.Account, ProductName: arn.Product, CompanyName: arn.Company}
 		}
-		if !hubOK {
+		switch {
+		case !hubOK && account == c.Account:
+			return nil, muster.Errorf(muster.InvalidAccess, "%s", noHub)
+		case !hubOK:
 			return &importGrant{failMessage: noHub}, nil
 		}
 		return &importGrant{product: p}, nil

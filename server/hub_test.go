@@ -140,3 +140,24 @@ func TestWireShapes(t *testing.T) {
 		t.Fatalf("metrics: %v\n%s", err, resp.Body)
 	}
 }
+
+// TestImportWithoutHub: importing into one's own account without a hub
+// fails the request, whatever the product; a finding for another account
+// without a hub fails alone.
+func TestImportWithoutHub(t *testing.T) {
+	s := start(t, nil)
+	c := client(s, acct, "x", "us-east-1")
+	prowlerFinding := strings.Replace(finding(acct, "us-east-1", "p-1"), "arn:aws:securityhub:us-east-1:"+acct+":product/"+acct+"/default", "arn:aws:securityhub:us-east-1::product/prowler/prowler", 1)
+	for _, f := range []string{finding(acct, "us-east-1", "d-1"), prowlerFinding} {
+		r := signedRequest(t, s, "POST", "/findings/import", `{"Findings":[`+f+`]}`, acct, "x", now())
+		if r.Status != 401 || r.Header.Get("x-amzn-ErrorType") != "InvalidAccessException" {
+			t.Fatalf("own account without a hub: %d %s", r.Status, r.Body)
+		}
+	}
+	enable(t, c)
+	other := strings.Replace(prowlerFinding, `"AwsAccountId":"`+acct+`"`, `"AwsAccountId":"999999999999"`, 1)
+	r := signedRequest(t, s, "POST", "/findings/import", `{"Findings":[`+prowlerFinding+`,`+other+`]}`, acct, "x", now())
+	if r.Status != 200 || !strings.Contains(r.Body, `"SuccessCount":1`) || !strings.Contains(r.Body, `"ErrorCode":"InvalidAccess"`) {
+		t.Fatalf("another account without a hub: %d %s", r.Status, r.Body)
+	}
+}
