@@ -111,6 +111,19 @@ func Open(o Options) (*Server, error) {
 		o.SessionClock = time.Now
 	}
 	if c := o.Config; c != nil {
+		for id, acct := range c.Accounts {
+			if acct == nil {
+				continue
+			}
+			for name, u := range acct.Users {
+				if u != nil && len(u.IAM) == 0 {
+					// Config mode denies what no policy allows; a
+					// config written before policies existed would
+					// otherwise fail every request without a word.
+					o.Logger.Warn("user has no policies: config mode denies every request it makes", "account", id, "user", name)
+				}
+			}
+		}
 		for _, m := range c.Products {
 			p, err := m.Product()
 			if err == nil {
