@@ -33,9 +33,10 @@ type Event struct {
 	// Key is what delivery keeps order by: events of one key reach each
 	// target in Seq order (a finding's key, or an action's ARN).
 	Key string
-	// JSON is the event as EventBridge delivers it, when the event was
-	// read from the outbox: delivery sends these bytes as they were
-	// written rather than encoding the event again. Detail is then nil.
+	// JSON is the event as EventBridge delivers it, when it is already
+	// encoded: read from the outbox, delivery sends these bytes as they
+	// were written; encoded by the hub on the request's goroutine, the
+	// store's one writer only copies them. Detail may then be nil.
 	JSON []byte
 }
 

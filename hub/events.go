@@ -35,16 +35,21 @@ func importedEvent(f *muster.Finding, at time.Time) *muster.Event {
 	detail = append(detail, `{"findings":[`...)
 	detail = append(detail, f.Doc...)
 	detail = append(detail, "]}"...)
-	return &muster.Event{
+	e := &muster.Event{
 		ID:         muster.NewUUID(),
 		DetailType: muster.FindingsImported,
 		Account:    f.Account,
 		Region:     f.Region,
 		Time:       at.UTC(),
 		Resources:  []string{f.ProductARN + "/" + f.ID},
-		Detail:     detail,
 		Key:        findingEventKey(f.Region, f.FindingKey),
 	}
+	// Encoded here, on the request's goroutine, so that the store's one
+	// writer only copies the bytes.
+	e.Detail = detail
+	e.JSON = e.AppendJSON(make([]byte, 0, len(detail)+256))
+	e.Detail = nil
+	return e
 }
 
 // withEvent adds the Imported event to the changes of merge, when events

@@ -14,7 +14,11 @@ import (
 // transaction, and sets their Seq.
 func insertEvents(ctx context.Context, c *sql.Conn, events []*muster.Event) error {
 	for _, e := range events {
-		res, err := c.ExecContext(ctx, `INSERT INTO events (key, id, at, body) VALUES (?, ?, ?, ?)`, e.Key, e.ID, e.Time.UnixNano(), e.AppendJSON(nil))
+		body := e.JSON
+		if body == nil {
+			body = e.AppendJSON(nil)
+		}
+		res, err := c.ExecContext(ctx, `INSERT INTO events (key, id, at, body) VALUES (?, ?, ?, ?)`, e.Key, e.ID, e.Time.UnixNano(), body)
 		if err != nil {
 			return err
 		}
@@ -173,7 +177,11 @@ func (db *DB) LastEventSeq(ctx context.Context) (int64, error) {
 // addEvent appends one event in the writer's transaction. The event's Seq
 // is set when the transaction commits, and only then can delivery read it.
 func (w *writer) addEvent(ctx context.Context, e *muster.Event) error {
-	res, err := w.st.addEvent.ExecContext(ctx, e.Key, e.ID, e.Time.UnixNano(), e.AppendJSON(nil))
+	body := e.JSON
+	if body == nil {
+		body = e.AppendJSON(nil)
+	}
+	res, err := w.st.addEvent.ExecContext(ctx, e.Key, e.ID, e.Time.UnixNano(), body)
 	if err != nil {
 		return err
 	}
