@@ -77,12 +77,8 @@ func (s *Service) DescribeActionTargets(ctx context.Context, c Caller, in Descri
 	if _, err := s.hub(ctx, c); err != nil {
 		return nil, err
 	}
-	limit, err := pageSize(in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
 	binding := "actions:" + strings.Join(in.ActionTargetArns, ",")
-	after, err := s.pageAfter(c, in.NextToken, binding)
+	after, limit, err := s.pageStart(c, in.NextToken, in.MaxResults, binding)
 	if err != nil {
 		return nil, err
 	}
@@ -99,17 +95,19 @@ func (s *Service) DescribeActionTargets(ctx context.Context, c Caller, in Descri
 			return nil, muster.Errorf(muster.ResourceNotFound, "The custom action %s does not exist", arn)
 		}
 	}
-	out := &DescribeActionTargetsOutput{ActionTargets: []ActionTargetOutput{}}
+	var listed []*muster.ActionTarget
 	for _, a := range all {
-		arn := a.ARN()
-		if len(in.ActionTargetArns) > 0 && !slices.Contains(in.ActionTargetArns, arn) || after != "" && arn <= after {
-			continue
+		if len(in.ActionTargetArns) == 0 || slices.Contains(in.ActionTargetArns, a.ARN()) {
+			listed = append(listed, a)
 		}
-		if len(out.ActionTargets) == limit {
-			out.NextToken, err = s.tokens.encode(token{Account: c.Account, Region: c.Region, Binding: binding, After: out.ActionTargets[limit-1].ActionTargetArn})
-			return out, err
-		}
-		out.ActionTargets = append(out.ActionTargets, ActionTargetOutput{arn, a.Name, a.Description})
+	}
+	page, next, err := pageOf(s, c, binding, listed, (*muster.ActionTarget).ARN, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := &DescribeActionTargetsOutput{ActionTargets: make([]ActionTargetOutput, len(page)), NextToken: next}
+	for i, a := range page {
+		out.ActionTargets[i] = ActionTargetOutput{a.ARN(), a.Name, a.Description}
 	}
 	return out, nil
 }

@@ -138,18 +138,17 @@ func (s *Service) GetInsights(ctx context.Context, c Caller, in GetInsightsInput
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.store.ListInsights(ctx, c.Scope(), after, limit+1)
+	found, err := s.store.ListInsights(ctx, c.Scope(), after, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	for i, ins := range page {
-		if i == limit {
-			out.NextToken, err = s.tokens.encode(token{Account: c.Account, Region: c.Region, Binding: insightsBinding, After: page[limit-1].ARN})
-			if err != nil {
-				return nil, err
-			}
-			break
-		}
+	// The store has already started after the token's ARN.
+	page, next, err := pageOf(s, c, insightsBinding, found, func(i *muster.Insight) string { return i.ARN }, "", limit)
+	if err != nil {
+		return nil, err
+	}
+	out.NextToken = next
+	for _, ins := range page {
 		out.Insights = append(out.Insights, insightOutput(ins))
 	}
 	return out, nil

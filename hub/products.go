@@ -42,11 +42,8 @@ func (s *Service) DescribeProducts(ctx context.Context, c Caller, in DescribePro
 	if _, err := s.hub(ctx, c); err != nil {
 		return nil, err
 	}
-	limit, err := pageSize(in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
-	after, err := s.pageAfter(c, in.NextToken, "products:"+in.ProductArn)
+	binding := "products:" + in.ProductArn
+	after, limit, err := s.pageStart(c, in.NextToken, in.MaxResults, binding)
 	if err != nil {
 		return nil, err
 	}
@@ -62,41 +59,25 @@ func (s *Service) DescribeProducts(ctx context.Context, c Caller, in DescribePro
 	for _, sub := range subs {
 		policy[sub.CompanyID+"/"+sub.ProductID] = sub.Policy
 	}
-	out := &DescribeProductsOutput{Products: []ProductOutput{}}
-	var last string
+	var listed []*muster.Product
 	for _, p := range all {
-		arn, key := p.ARN(c.Region), p.CompanyID+"\x00"+p.ProductID
-		if in.ProductArn != "" && in.ProductArn != arn || after != "" && key <= after {
-			continue
+		if in.ProductArn == "" || in.ProductArn == p.ARN(c.Region) {
+			listed = append(listed, p)
 		}
-		if len(out.Products) == limit {
-			out.NextToken, err = s.tokens.encode(token{Account: c.Account, Region: c.Region, Binding: "products:" + in.ProductArn, After: last})
-			return out, err
-		}
-		last = key
-		out.Products = append(out.Products, ProductOutput{
-			ProductArn: arn, ProductName: p.ProductName, CompanyName: p.CompanyName, Description: p.Description,
+	}
+	page, next, err := pageOf(s, c, binding, listed, func(p *muster.Product) string { return p.CompanyID + "\x00" + p.ProductID }, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := &DescribeProductsOutput{Products: make([]ProductOutput, len(page)), NextToken: next}
+	for i, p := range page {
+		out.Products[i] = ProductOutput{
+			ProductArn: p.ARN(c.Region), ProductName: p.ProductName, CompanyName: p.CompanyName, Description: p.Description,
 			Categories: p.Categories, IntegrationTypes: p.IntegrationTypes, MarketplaceUrl: p.MarketplaceURL,
 			ActivationUrl: p.ActivationURL, ProductSubscriptionResourcePolicy: policy[p.CompanyID+"/"+p.ProductID],
-		})
+		}
 	}
 	return out, nil
-}
-
-// pageAfter decodes a NextToken of a listing ordered by name, bound to
-// binding, and returns the name to continue after.
-func (s *Service) pageAfter(c Caller, next, binding string) (string, error) {
-	if next == "" {
-		return "", nil
-	}
-	t, err := s.tokens.decode(next)
-	if err != nil {
-		return "", err
-	}
-	if t.Account != c.Account || t.Region != c.Region || t.Binding != binding || t.After == "" {
-		return "", muster.Errorf(muster.InvalidInput, "The NextToken is not valid for this request: it was issued for another listing, account or region")
-	}
-	return t.After, nil
 }
 
 // EnableImportFindingsForProduct subscribes the caller to a product of
@@ -192,11 +173,7 @@ func (s *Service) ListEnabledProductsForImport(ctx context.Context, c Caller, in
 	if _, err := s.hub(ctx, c); err != nil {
 		return nil, err
 	}
-	limit, err := pageSize(in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
-	after, err := s.pageAfter(c, in.NextToken, "subscriptions")
+	after, limit, err := s.pageStart(c, in.NextToken, in.MaxResults, "subscriptions")
 	if err != nil {
 		return nil, err
 	}
@@ -204,17 +181,13 @@ func (s *Service) ListEnabledProductsForImport(ctx context.Context, c Caller, in
 	if err != nil {
 		return nil, err
 	}
-	out := &ListEnabledOutput{ProductSubscriptions: []string{}}
-	for _, sub := range subs {
-		arn := sub.ARN()
-		if after != "" && arn <= after {
-			continue
-		}
-		if len(out.ProductSubscriptions) == limit {
-			out.NextToken, err = s.tokens.encode(token{Account: c.Account, Region: c.Region, Binding: "subscriptions", After: out.ProductSubscriptions[limit-1]})
-			return out, err
-		}
-		out.ProductSubscriptions = append(out.ProductSubscriptions, arn)
+	page, next, err := pageOf(s, c, "subscriptions", subs, (*muster.Subscription).ARN, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := &ListEnabledOutput{ProductSubscriptions: make([]string, len(page)), NextToken: next}
+	for i, sub := range page {
+		out.ProductSubscriptions[i] = sub.ARN()
 	}
 	return out, nil
 }

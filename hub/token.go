@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -79,4 +81,51 @@ func queryBinding(filters jsontext.Value, sorts []SortCriterion) string {
 	s, _ := json.Marshal(sorts)
 	h.Write(s)
 	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// pageAfter decodes a NextToken of a listing ordered by name, bound to
+// binding, and returns the name to continue after.
+func (s *Service) pageAfter(c Caller, next, binding string) (string, error) {
+	if next == "" {
+		return "", nil
+	}
+	t, err := s.tokens.decode(next)
+	if err != nil {
+		return "", err
+	}
+	if t.Account != c.Account || t.Region != c.Region || t.Binding != binding || t.After == "" {
+		return "", muster.Errorf(muster.InvalidInput, "The NextToken is not valid for this request: it was issued for another listing, account or region")
+	}
+	return t.After, nil
+}
+
+// pageStart reads the paging input of a listing ordered by a key: the
+// page size MaxResults asks for and the key a NextToken continues after.
+func (s *Service) pageStart(c Caller, next string, maxResults int, binding string) (after string, limit int, err error) {
+	if limit, err = pageSize(maxResults); err != nil {
+		return "", 0, err
+	}
+	after, err = s.pageAfter(c, next, binding)
+	return after, limit, err
+}
+
+// pageOf orders items by key and returns the page that starts after the
+// key after (from the start when empty) and holds at most limit of them,
+// and the NextToken of the rest, "" when nothing is left. Ordering here,
+// by the very key the token holds, keeps pages from skipping or repeating
+// items whatever order the caller found them in.
+func pageOf[T any](s *Service, c Caller, binding string, items []T, key func(T) string, after string, limit int) ([]T, string, error) {
+	items = slices.SortedStableFunc(slices.Values(items), func(a, b T) int { return strings.Compare(key(a), key(b)) })
+	if after != "" {
+		i := 0
+		for i < len(items) && key(items[i]) <= after {
+			i++
+		}
+		items = items[i:]
+	}
+	if len(items) <= limit {
+		return items, "", nil
+	}
+	next, err := s.tokens.encode(token{Account: c.Account, Region: c.Region, Binding: binding, After: key(items[limit-1])})
+	return items[:limit], next, err
 }

@@ -80,6 +80,11 @@ products:
     product: {id: threatslayer-pro, name: ThreatSlayer Pro, description: Finds threats, categories: [Intrusion Detection Systems (IDS)]}
     home_account: "222222222222"
     import_policies: [BATCH_IMPORT_FINDINGS_FROM_PRODUCT_ACCOUNT, BATCH_IMPORT_FINDINGS_FROM_CUSTOMER_ACCOUNT]
+  # Two companies whose ids order one way and whose ARNs the other
+  # ("acmeco" < "acmeco-eu", but ".../acmeco-eu/" < ".../acmeco/"), to
+  # check that paging does not skip or repeat.
+  - {company: {id: acmeco, name: Acme}, product: {id: scanner, name: Scanner}, home_account: "222222222222"}
+  - {company: {id: acmeco-eu, name: Acme EU}, product: {id: scanner, name: Scanner}, home_account: "222222222222"}
 `
 
 // sessionClock is a clock for temporary credentials that a test can move.
@@ -327,10 +332,15 @@ func TestPartnerIntegrationModels(t *testing.T) {
 	_, err = tryImport(role, productFinding(customer, threatSlayer, "r-5"))
 	wantDenied(t, err, threatSlayer)
 
+	for _, arn := range []string{"arn:aws:securityhub:us-west-2:222222222222:product/acmeco/scanner", "arn:aws:securityhub:us-west-2:222222222222:product/acmeco-eu/scanner"} {
+		if _, err := alice.EnableImportFindingsForProduct(ctx, &securityhub.EnableImportFindingsForProductInput{ProductArn: aws.String(arn)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// AWS's own integrations are enabled with the hub, as on AWS; the
-	// customer's own subscriptions come with them.
+	// customer's own subscriptions come with them, in ARN order.
 	var subs []string
-	p := securityhub.NewListEnabledProductsForImportPaginator(alice, &securityhub.ListEnabledProductsForImportInput{MaxResults: aws.Int32(4)})
+	p := securityhub.NewListEnabledProductsForImportPaginator(alice, &securityhub.ListEnabledProductsForImportInput{MaxResults: aws.Int32(1)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -339,6 +349,8 @@ func TestPartnerIntegrationModels(t *testing.T) {
 		subs = append(subs, page.ProductSubscriptions...)
 	}
 	want := []string{
+		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/acmeco-eu/scanner",
+		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/acmeco/scanner",
 		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/aws/access-analyzer",
 		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/aws/config",
 		"arn:aws:securityhub:us-west-2:111111111111:product-subscription/aws/firewall-manager",
