@@ -36,20 +36,10 @@ func (db *DB) CreateActionTarget(ctx context.Context, a *muster.ActionTarget, ma
 
 // ActionTargets reads a scope's actions.
 func (db *DB) ActionTargets(ctx context.Context, scope muster.Scope) ([]*muster.ActionTarget, error) {
-	rows, err := db.rdb.QueryContext(ctx, `SELECT id, name, description FROM action_targets WHERE account = ? AND region = ? ORDER BY id`, scope.Account, scope.Region)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*muster.ActionTarget
-	for rows.Next() {
+	return queryAll(ctx, db, func(r rowScanner) (*muster.ActionTarget, error) {
 		a := &muster.ActionTarget{Scope: scope}
-		if err := rows.Scan(&a.ID, &a.Name, &a.Description); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, r.Scan(&a.ID, &a.Name, &a.Description)
+	}, `SELECT id, name, description FROM action_targets WHERE account = ? AND region = ? ORDER BY id`, scope.Account, scope.Region)
 }
 
 // UpdateActionTarget changes an action's name and description.

@@ -39,22 +39,13 @@ func (db *DB) AppendEvents(ctx context.Context, events []*muster.Event) error {
 // Events reads the outbox after a sequence number. It does not decode the
 // events: delivery needs their bytes, key, id and time, which have columns.
 func (db *DB) Events(ctx context.Context, after int64, limit int) ([]*muster.Event, error) {
-	rows, err := db.rdb.QueryContext(ctx, `SELECT seq, key, id, at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*muster.Event
-	for rows.Next() {
+	return queryAll(ctx, db, func(r rowScanner) (*muster.Event, error) {
 		e := new(muster.Event)
 		var at int64
-		if err := rows.Scan(&e.Seq, &e.Key, &e.ID, &at, &e.JSON); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&e.Seq, &e.Key, &e.ID, &at, &e.JSON)
 		e.Time = time.Unix(0, at).UTC()
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return e, err
+	}, `SELECT seq, key, id, at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
 }
 
 // TrimEvents deletes delivered events, a bounded number at a time so that
@@ -114,24 +105,11 @@ func (db *DB) AddDeadLetter(ctx context.Context, d *muster.DeadLetter) error {
 
 // DeadLetters lists dead letters, oldest first.
 func (db *DB) DeadLetters(ctx context.Context, target string) ([]*muster.DeadLetter, error) {
-	rows, err := db.rdb.QueryContext(ctx, `SELECT id, target, key, body, reason, attempts, at FROM dead_letters
+	return queryAll(ctx, db, scanDeadLetter, `SELECT id, target, key, body, reason, attempts, at FROM dead_letters
 		WHERE ? = '' OR target = ? ORDER BY id`, target, target)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*muster.DeadLetter
-	for rows.Next() {
-		d, err := scanDeadLetter(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
 }
 
-func scanDeadLetter(r interface{ Scan(...any) error }) (*muster.DeadLetter, error) {
+func scanDeadLetter(r rowScanner) (*muster.DeadLetter, error) {
 	var (
 		d    muster.DeadLetter
 		key  string

@@ -58,21 +58,15 @@ func (db *DB) ListInsights(ctx context.Context, scope muster.Scope, after string
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := db.rdb.QueryContext(ctx, `SELECT arn, name, filters, group_by FROM insights
+	out, err := queryAll(ctx, db, func(r rowScanner) (*muster.Insight, error) {
+		in := &muster.Insight{Scope: scope}
+		return in, r.Scan(&in.ARN, &in.Name, &in.Filters, &in.GroupByAttribute)
+	}, `SELECT arn, name, filters, group_by FROM insights
 		WHERE account = ? AND region = ? AND arn > ? ORDER BY arn LIMIT ?`, scope.Account, scope.Region, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list insights: %w", err)
 	}
-	defer rows.Close()
-	var out []*muster.Insight
-	for rows.Next() {
-		in := &muster.Insight{Scope: scope}
-		if err := rows.Scan(&in.ARN, &in.Name, &in.Filters, &in.GroupByAttribute); err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // UpdateInsight rewrites the insight's row in a transaction of the writer.
@@ -169,20 +163,14 @@ func (db *DB) matchingRIDs(ctx context.Context, sids []int64, conds []filter.Con
 	if b.needDoc {
 		from += " JOIN docs d ON d.rid = f.rid"
 	}
-	rows, err := db.rdb.QueryContext(ctx, "SELECT f.rid FROM "+from+" WHERE "+strings.Join(where, " AND ")+" ORDER BY f.rid", b.args...)
+	out, err := queryAll(ctx, db, func(r rowScanner) (rid int64, err error) {
+		err = r.Scan(&rid)
+		return rid, err
+	}, "SELECT f.rid FROM "+from+" WHERE "+strings.Join(where, " AND ")+" ORDER BY f.rid", b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: group findings: %w", err)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var rid int64
-		if err := rows.Scan(&rid); err != nil {
-			return nil, err
-		}
-		out = append(out, rid)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // groupSQL groups by an attribute the index does not hold: each matching
@@ -211,18 +199,12 @@ func (db *DB) groupSQL(ctx context.Context, sids []int64, f *filter.Filters, by 
 	query := "SELECT v, count(*) AS n FROM (SELECT DISTINCT f.rid AS rid, " + v + " AS v FROM " + strings.Join(from, ", ") +
 		" WHERE " + strings.Join(where, " AND ") + ") WHERE v IS NOT NULL AND trim(v, char(32, 9, 10, 11, 12, 13)) <> ''" +
 		" GROUP BY v ORDER BY n DESC, v LIMIT " + b.arg(limit)
-	rows, err := db.rdb.QueryContext(ctx, query, b.args...)
+	out, err := queryAll(ctx, db, func(r rowScanner) (g muster.GroupCount, err error) {
+		err = r.Scan(&g.Value, &g.Count)
+		return g, err
+	}, query, b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: group findings: %w", err)
 	}
-	defer rows.Close()
-	var out []muster.GroupCount
-	for rows.Next() {
-		var g muster.GroupCount
-		if err := rows.Scan(&g.Value, &g.Count); err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -25,24 +25,7 @@ func (db *DB) PutProduct(ctx context.Context, p *muster.Product) error {
 
 // Products reads the registered products.
 func (db *DB) Products(ctx context.Context) ([]*muster.Product, error) {
-	rows, err := db.rdb.QueryContext(ctx, `SELECT manifest FROM products ORDER BY company_id, product_id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*muster.Product
-	for rows.Next() {
-		var m string
-		if err := rows.Scan(&m); err != nil {
-			return nil, err
-		}
-		p := new(muster.Product)
-		if err := json.Unmarshal([]byte(m), p); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, scanJSON[muster.Product], `SELECT manifest FROM products ORDER BY company_id, product_id`)
 }
 
 // CreateSubscription stores s unless its scope already has one to the
@@ -85,21 +68,8 @@ const subscriptionColumns = `account, region, company_id, product_id, product_ar
 
 // Subscriptions reads scope's subscriptions.
 func (db *DB) Subscriptions(ctx context.Context, scope muster.Scope) ([]*muster.Subscription, error) {
-	rows, err := db.rdb.QueryContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
+	return queryAll(ctx, db, scanSubscription, `SELECT `+subscriptionColumns+` FROM subscriptions
 		WHERE account = ? AND region = ? ORDER BY company_id, product_id`, scope.Account, scope.Region)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*muster.Subscription
-	for rows.Next() {
-		s, err := scanSubscription(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
 }
 
 // Subscription reads one subscription; BatchImportFindings asks for one
@@ -114,7 +84,7 @@ func (db *DB) Subscription(ctx context.Context, scope muster.Scope, company, pro
 	return s, err
 }
 
-func scanSubscription(r interface{ Scan(...any) error }) (*muster.Subscription, error) {
+func scanSubscription(r rowScanner) (*muster.Subscription, error) {
 	var (
 		s     muster.Subscription
 		types string

@@ -36,22 +36,5 @@ func (db *DB) DeleteRule(ctx context.Context, name string) error {
 
 // Rules reads the stored rules.
 func (db *DB) Rules(ctx context.Context) ([]*muster.Rule, error) {
-	rows, err := db.rdb.QueryContext(ctx, `SELECT rule FROM rules ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*muster.Rule
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		r := new(muster.Rule)
-		if err := json.Unmarshal([]byte(s), r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db, scanJSON[muster.Rule], `SELECT rule FROM rules ORDER BY name`)
 }
