@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/muster-hub/muster"
 	"github.com/muster-hub/muster/filter"
@@ -224,24 +225,16 @@ func (s *Service) SendCustomAction(ctx context.Context, c Caller, in SendActionI
 		if err != nil {
 			return nil, err
 		}
-		events = append(events, s.actionEvent(c, a, muster.InsightResults, detail))
+		events = append(events, actionEvent(c, a, muster.InsightResults, detail, now))
 	} else {
 		found, err := s.findingsByKey(ctx, c, in.FindingIdentifiers)
 		if err != nil {
 			return nil, err
 		}
+		head := map[string]string{"actionName": a.Name, "actionDescription": a.Description}
 		for _, f := range found {
-			detail := make([]byte, 0, len(f.Doc)+128)
-			head, _ := json.Marshal(map[string]string{"actionName": a.Name, "actionDescription": a.Description})
-			detail = append(detail, head[:len(head)-1]...)
-			detail = append(detail, `,"findings":[`...)
-			detail = append(detail, f.Doc...)
-			detail = append(detail, "]}"...)
-			events = append(events, s.actionEvent(c, a, muster.FindingsCustomAction, detail))
+			events = append(events, actionEvent(c, a, muster.FindingsCustomAction, findingsDetail(head, f.Doc), now))
 		}
-	}
-	for _, e := range events {
-		e.Time = now
 	}
 	out := &SendActionOutput{EventIds: []string{}, Routed: s.Events.Wanted()}
 	if !out.Routed {
@@ -257,9 +250,9 @@ func (s *Service) SendCustomAction(ctx context.Context, c Caller, in SendActionI
 	return out, nil
 }
 
-func (s *Service) actionEvent(c Caller, a *muster.ActionTarget, detailType string, detail []byte) *muster.Event {
+func actionEvent(c Caller, a *muster.ActionTarget, detailType string, detail []byte, at time.Time) *muster.Event {
 	return &muster.Event{
-		ID: muster.NewUUID(), DetailType: detailType, Account: c.Account, Region: c.Region,
+		ID: muster.NewUUID(), DetailType: detailType, Account: c.Account, Region: c.Region, Time: at,
 		Resources: []string{a.ARN()}, Detail: detail, Key: a.ARN(),
 	}
 }

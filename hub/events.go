@@ -1,7 +1,7 @@
 package hub
 
 import (
-	"time"
+	"encoding/json"
 
 	"github.com/muster-hub/muster"
 )
@@ -30,40 +30,57 @@ func findingEventKey(region string, k muster.FindingKey) string {
 // finding as stored: AWS sends one for every finding created or changed,
 // whether by an import or by a customer's update, with the finding in
 // detail.findings and its FindingId in resources.
-func importedEvent(f *muster.Finding, at time.Time) *muster.Event {
-	detail := make([]byte, 0, len(f.Doc)+16)
-	detail = append(detail, `{"findings":[`...)
-	detail = append(detail, f.Doc...)
-	detail = append(detail, "]}"...)
+func importedEvent(f *muster.Finding) *muster.Event {
 	e := &muster.Event{
 		ID:         muster.NewUUID(),
 		DetailType: muster.FindingsImported,
 		Account:    f.Account,
 		Region:     f.Region,
-		Time:       at.UTC(),
+		Time:       f.ProcessedAt.UTC(),
 		Resources:  []string{f.ProductARN + "/" + f.ID},
+		Detail:     findingsDetail(nil, f.Doc),
 		Key:        findingEventKey(f.Region, f.FindingKey),
 	}
 	// Encoded here, on the request's goroutine, so that the store's one
 	// writer only copies the bytes.
-	e.Detail = detail
-	e.JSON = e.AppendJSON(make([]byte, 0, len(detail)+256))
+	e.JSON = e.AppendJSON(make([]byte, 0, len(e.Detail)+256))
 	e.Detail = nil
 	return e
 }
 
-// withEvent adds the Imported event to the changes of merge, when events
-// are wanted, so that the store writes it in the transaction of the change.
+// findingsDetail is the detail of an event that carries one finding: the
+// members of head, then "findings" with the document as stored, which goes
+// in without being encoded again.
+func findingsDetail(head map[string]string, doc []byte) []byte {
+	detail := make([]byte, 0, len(doc)+128)
+	detail = append(detail, '{')
+	if len(head) > 0 {
+		b, _ := json.Marshal(head)
+		detail = append(detail, b[1:len(b)-1]...)
+		detail = append(detail, ',')
+	}
+	detail = append(detail, `"findings":[`...)
+	detail = append(detail, doc...)
+	return append(detail, "]}"...)
+}
+
+// withImported adds the Imported event of a change to it, so that the
+// store writes the event in the transaction of the change.
+func withImported(ch *muster.Change, err error) (*muster.Change, error) {
+	if ch != nil && err == nil {
+		ch.Events = append(ch.Events[:0:0], importedEvent(ch.Finding))
+	}
+	return ch, err
+}
+
+// withEvent makes merge's changes carry their Imported events, when
+// events are wanted.
 func (s *Service) withEvent(merge muster.MergeFunc) muster.MergeFunc {
 	if !s.Events.Wanted() {
 		return merge
 	}
 	return func(stored, incoming *muster.Finding) (*muster.Change, error) {
-		ch, err := merge(stored, incoming)
-		if ch != nil && err == nil {
-			ch.Events = append(ch.Events[:0:0], importedEvent(ch.Finding, ch.Finding.ProcessedAt))
-		}
-		return ch, err
+		return withImported(merge(stored, incoming))
 	}
 }
 
@@ -73,10 +90,6 @@ func (s *Service) updateWithEvent(update muster.UpdateFunc) muster.UpdateFunc {
 		return update
 	}
 	return func(stored *muster.Finding) (*muster.Change, error) {
-		ch, err := update(stored)
-		if ch != nil && err == nil {
-			ch.Events = append(ch.Events[:0:0], importedEvent(ch.Finding, ch.Finding.ProcessedAt))
-		}
-		return ch, err
+		return withImported(update(stored))
 	}
 }

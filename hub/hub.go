@@ -101,12 +101,7 @@ func (s *Service) subscribeAWSIntegrations(ctx context.Context, scope muster.Sco
 		if p.CompanyID != "aws" {
 			continue
 		}
-		sub := &muster.Subscription{
-			Scope: scope, CompanyID: p.CompanyID, ProductID: p.ProductID, ProductARN: p.ARN(scope.Region),
-			ImportPolicies: p.ImportPolicies, CreatedAt: s.Now().UTC(),
-		}
-		sub.Policy = managedPolicy(p, sub)
-		if err := s.store.CreateSubscription(ctx, sub); err != nil && muster.ErrorCode(err) != muster.ResourceConflict {
+		if _, err := s.subscribe(ctx, scope, p); err != nil && muster.ErrorCode(err) != muster.ResourceConflict {
 			return err
 		}
 	}

@@ -101,15 +101,22 @@ func (s *Service) EnableImportFindingsForProduct(ctx context.Context, c Caller, 
 	if p == nil || p.ARN(c.Region) != productARN {
 		return "", muster.Errorf(muster.InvalidInput, "Invalid ProductArn %s: no such product in the catalog (DescribeProducts lists them)", productARN)
 	}
-	sub := &muster.Subscription{
-		Scope: c.Scope(), CompanyID: p.CompanyID, ProductID: p.ProductID, ProductARN: productARN,
-		ImportPolicies: p.ImportPolicies, CreatedAt: s.Now().UTC(),
-	}
-	sub.Policy = managedPolicy(p, sub)
-	if err := s.store.CreateSubscription(ctx, sub); err != nil {
+	sub, err := s.subscribe(ctx, c.Scope(), p)
+	if err != nil {
 		return "", err
 	}
 	return sub.ARN(), nil
+}
+
+// subscribe stores scope's subscription to p, with the managed resource
+// policy of the import policy types p allows.
+func (s *Service) subscribe(ctx context.Context, scope muster.Scope, p *muster.Product) (*muster.Subscription, error) {
+	sub := &muster.Subscription{
+		Scope: scope, CompanyID: p.CompanyID, ProductID: p.ProductID, ProductARN: p.ARN(scope.Region),
+		ImportPolicies: p.ImportPolicies, CreatedAt: s.Now().UTC(),
+	}
+	sub.Policy = managedPolicy(p, sub)
+	return sub, s.store.CreateSubscription(ctx, sub)
 }
 
 // managedPolicy is the resource policy of a subscription, in the form
