@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/muster-hub/muster"
@@ -29,16 +31,35 @@ type identities struct {
 	config *config.Config
 	sealer *sts.Sealer
 	now    func() time.Time
+
+	// opened keeps sessions already opened, by session token: a request
+	// made with temporary credentials needs its session twice (for the
+	// secret, then for the caller), and the next requests of the same
+	// session need it again, so each token is decrypted and its session
+	// policy parsed once.
+	opened     sync.Map // session token → *openSession
+	openedSize atomic.Int64
 }
+
+// openSession is a session opened from its token, with its session policy
+// parsed.
+type openSession struct {
+	sess   *sts.Session
+	policy *iam.Policy // nil without a session policy
+}
+
+// maxOpened bounds the sessions kept opened; past it the cache starts
+// again, which costs only a decryption per session.
+const maxOpened = 4096
 
 // secret returns the secret of a long-term key or of a session.
 func (ids *identities) secret(akid, token string) (string, error) {
 	if strings.HasPrefix(akid, "ASIA") {
-		sess, err := ids.session(akid, token)
+		open, err := ids.session(akid, token)
 		if err != nil {
 			return "", err
 		}
-		return sess.Secret, nil
+		return open.sess.Secret, nil
 	}
 	k, err := ids.config.Key(akid)
 	if err != nil {
@@ -48,15 +69,35 @@ func (ids *identities) secret(akid, token string) (string, error) {
 }
 
 // session opens a session token; in config mode its role must still exist.
-func (ids *identities) session(akid, token string) (*sts.Session, error) {
-	sess, err := ids.sealer.Open(akid, token, ids.now())
-	if err != nil {
+func (ids *identities) session(akid, token string) (*openSession, error) {
+	o, ok := ids.opened.Load(token)
+	if !ok {
+		sess, err := ids.sealer.Open(akid, token, ids.now())
+		if err != nil {
+			return nil, err
+		}
+		open := &openSession{sess: sess}
+		if sess.Policy != "" {
+			if open.policy, err = iam.Parse([]byte(sess.Policy)); err != nil {
+				return nil, sigv4.UnknownKey()
+			}
+		}
+		if ids.openedSize.Add(1) > maxOpened {
+			ids.opened.Clear()
+			ids.openedSize.Store(1)
+		}
+		ids.opened.Store(token, open)
+		o = open
+	}
+	open := o.(*openSession)
+	sess := open.sess
+	if err := sess.Valid(akid, ids.now()); err != nil {
 		return nil, err
 	}
 	if ids.config != nil && !sess.Open && ids.config.Role(sess.RoleARN()) == nil {
 		return nil, sigv4.UnknownKey()
 	}
-	return sess, nil
+	return open, nil
 }
 
 // role is sts.Service's view of the configured roles.
@@ -103,9 +144,10 @@ func (ids *identities) caller(id *sigv4.Identity, r *http.Request) (hub.Caller, 
 		c.SourceIP = host
 	}
 	if strings.HasPrefix(id.AccessKeyID, "ASIA") && (ids.config != nil || id.SessionToken != "") {
-		sess, err := ids.session(id.AccessKeyID, id.SessionToken)
+		open, err := ids.session(id.AccessKeyID, id.SessionToken)
 		switch {
 		case err == nil:
+			sess := open.sess
 			c.Account, c.ARN, c.Principal = sess.Account, sess.ARN(), sess.Principal()
 			c.Unrestricted = sess.Open || ids.config == nil
 			if ids.config != nil {
@@ -113,12 +155,8 @@ func (ids *identities) caller(id *sigv4.Identity, r *http.Request) (hub.Caller, 
 					c.Policies = role.IAM
 				}
 			}
-			if sess.Policy != "" {
-				p, err := iam.Parse([]byte(sess.Policy))
-				if err != nil {
-					return c, sigv4.UnknownKey()
-				}
-				c.SessionPolicies = []*iam.Policy{p}
+			if open.policy != nil {
+				c.SessionPolicies = []*iam.Policy{open.policy}
 			}
 			return c, nil
 		case ids.config != nil || muster.ErrorCode(err) == muster.ExpiredToken:

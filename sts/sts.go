@@ -109,13 +109,26 @@ func (s *Sealer) Open(accessKeyID, token string, now time.Time) (*Session, error
 		return nil, invalid
 	}
 	var sess Session
-	if err := json.Unmarshal(payload, &sess); err != nil || sess.AccessKeyID != accessKeyID {
+	if err := json.Unmarshal(payload, &sess); err != nil {
 		return nil, invalid
 	}
-	if !now.Before(sess.Expires) {
-		return nil, muster.Errorf(muster.ExpiredToken, "The security token included in the request is expired")
+	if err := sess.Valid(accessKeyID, now); err != nil {
+		return nil, err
 	}
 	return &sess, nil
+}
+
+// Valid checks that the session belongs to accessKeyID and has not
+// expired at now, failing as AWS does; a session opened earlier is checked
+// again on each use.
+func (s *Session) Valid(accessKeyID string, now time.Time) error {
+	if s.AccessKeyID != accessKeyID {
+		return muster.Errorf(muster.UnrecognizedClient, "The security token included in the request is invalid.")
+	}
+	if !now.Before(s.Expires) {
+		return muster.Errorf(muster.ExpiredToken, "The security token included in the request is expired")
+	}
+	return nil
 }
 
 // Credentials are temporary credentials as AssumeRole returns them.
