@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/muster-hub/muster"
+	"github.com/muster-hub/muster/config"
 	"github.com/muster-hub/muster/delivery"
 	"github.com/muster-hub/muster/delivery/jsonl"
 	"github.com/muster-hub/muster/delivery/natsjs"
@@ -29,8 +31,8 @@ func openTarget(t *muster.TargetSpec) (delivery.Target, error) {
 	return nil, fmt.Errorf("unknown target type %q", t.Type)
 }
 
-// rules returns every rule: the config file's, then the stored ones.
-func (s *Server) rules(ctx context.Context) ([]*muster.Rule, error) {
+// Rules returns every rule: the config file's, then the stored ones.
+func (s *Server) Rules(ctx context.Context) ([]*muster.Rule, error) {
 	var out []*muster.Rule
 	if s.opts.Config != nil {
 		out = s.opts.Config.EventRules()
@@ -46,7 +48,7 @@ func (s *Server) rules(ctx context.Context) ([]*muster.Rule, error) {
 func (s *Server) reloadRules(ctx context.Context) error {
 	s.rulesMu.Lock()
 	defer s.rulesMu.Unlock()
-	rules, err := s.rules(ctx)
+	rules, err := s.Rules(ctx)
 	if err != nil {
 		return err
 	}
@@ -57,9 +59,6 @@ func (s *Server) reloadRules(ctx context.Context) error {
 	return s.dispatcher.SetRoutes(ctx, routes)
 }
 
-// Rules lists every rule, the config file's first.
-func (s *Server) Rules(ctx context.Context) ([]*muster.Rule, error) { return s.rules(ctx) }
-
 // PutRule creates or replaces a rule managed through the operator
 // endpoint. Its targets are opened before it is stored, so that a rule
 // that cannot deliver is refused rather than stored broken.
@@ -68,12 +67,8 @@ func (s *Server) PutRule(ctx context.Context, r *muster.Rule) error {
 	if _, err := delivery.CheckRule(r); err != nil {
 		return err
 	}
-	if s.opts.Config != nil {
-		for _, c := range s.opts.Config.EventRules() {
-			if c.Name == r.Name {
-				return muster.Errorf(muster.ResourceConflict, "Rule %s is defined in the configuration file; change it there", r.Name)
-			}
-		}
+	if s.configRule(r.Name) {
+		return muster.Errorf(muster.ResourceConflict, "Rule %s is defined in the configuration file; change it there", r.Name)
 	}
 	for _, t := range r.Targets {
 		tg, err := openTarget(t)
@@ -90,17 +85,19 @@ func (s *Server) PutRule(ctx context.Context, r *muster.Rule) error {
 
 // DeleteRule deletes a rule managed through the operator endpoint.
 func (s *Server) DeleteRule(ctx context.Context, name string) error {
-	if s.opts.Config != nil {
-		for _, c := range s.opts.Config.EventRules() {
-			if c.Name == name {
-				return muster.Errorf(muster.ResourceConflict, "Rule %s is defined in the configuration file; remove it there", name)
-			}
-		}
+	if s.configRule(name) {
+		return muster.Errorf(muster.ResourceConflict, "Rule %s is defined in the configuration file; remove it there", name)
 	}
 	if err := s.Store.DeleteRule(ctx, name); err != nil {
 		return err
 	}
 	return s.reloadRules(ctx)
+}
+
+// configRule reports whether the configuration file defines rule name,
+// which only the file may change.
+func (s *Server) configRule(name string) bool {
+	return s.opts.Config != nil && slices.ContainsFunc(s.opts.Config.Rules, func(r *config.RuleConfig) bool { return r.Name == name })
 }
 
 // DeadLetters lists the events targets gave up on.

@@ -261,6 +261,13 @@ func TestDeadTargetDoesNotStallOthers(t *testing.T) {
 	if r.Status != 404 {
 		t.Fatalf("second replay: %d %s", r.Status, r.Body)
 	}
+	// A rule of the configuration file changes only there.
+	for _, method := range []string{"PUT", "DELETE"} {
+		r := signedRequest(t, s, method, "/muster/v1/rules/both", `{"Pattern":{"source":["aws.securityhub"]},"Targets":[{"Type":"file","Path":"`+file+`"}]}`, "AKIAALICE0000000001", "alice-secret", time.Now())
+		if r.Status != 409 || !strings.Contains(r.Body, "configuration file") {
+			t.Errorf("%s of a configured rule: %d %s", method, r.Status, r.Body)
+		}
+	}
 }
 
 // waitLines waits until path has at least n lines and returns them.
