@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/muster-hub/muster"
@@ -80,6 +81,11 @@ type Dispatcher struct {
 	trimmed chan struct{}
 	flats   flatCache
 	batches batchCache
+	// wanted is whether routes exist, read by every import without the
+	// lock. SetRoutes changes it only once the new routes run, so that
+	// imports during a reload still write the events the kept routes
+	// will read.
+	wanted atomic.Bool
 }
 
 // batchCache keeps the last full batches read from the outbox, by the
@@ -196,11 +202,7 @@ func New(o Options) *Dispatcher {
 
 // Wanted reports whether any route exists: without one, nobody would
 // receive an event, so the hub writes none.
-func (d *Dispatcher) Wanted() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.workers) > 0
-}
+func (d *Dispatcher) Wanted() bool { return d.wanted.Load() }
 
 // Notify tells every target that the outbox has new events.
 func (d *Dispatcher) Notify() {
@@ -239,6 +241,7 @@ func (d *Dispatcher) SetRoutes(ctx context.Context, routes []Route) error {
 		d.workers[r.Name] = w
 		go w.run(wctx)
 	}
+	d.wanted.Store(len(d.workers) > 0)
 	return errors.Join(errs...)
 }
 
@@ -249,6 +252,7 @@ func (d *Dispatcher) Close() error {
 	<-d.trimmed
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.wanted.Store(false)
 	return d.stopWorkers()
 }
 
