@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-json-experiment/json"
-
 	"github.com/muster-hub/muster"
 	"github.com/muster-hub/muster/hub"
 )
@@ -50,97 +48,45 @@ func (s *Server) serveOperator(w http.ResponseWriter, r *http.Request, fail func
 	}
 	ctx := r.Context()
 	rest := strings.TrimPrefix(r.URL.Path, operatorPrefix)
-	authorize := func(action, resource string) bool {
+	// do authorizes action on resource and answers with what run returns.
+	do := func(action, resource string, run func() (any, error)) {
 		if err := s.service.AuthorizeOperator(caller, action, resource); err != nil {
 			fail(err)
-			return false
-		}
-		return true
-	}
-	if s.Operator != nil {
-		switch {
-		case r.Method == http.MethodGet && rest == "rules":
-			if !authorize("muster:ListRules", ruleARN("*")) {
-				return
-			}
-			rules, err := s.Operator.Rules(ctx)
-			if err != nil {
-				fail(err)
-				return
-			}
-			for _, rl := range rules {
-				for _, t := range rl.Targets {
-					if t.Secret != "" {
-						t.Secret = "(redacted)"
-					}
-				}
-			}
-			s.writeStd(w, map[string]any{"Rules": rules})
-			return
-		case strings.HasPrefix(rest, "rules/") && (r.Method == http.MethodPut || r.Method == http.MethodDelete):
-			name := strings.TrimPrefix(rest, "rules/")
-			if r.Method == http.MethodDelete {
-				if !authorize("muster:DeleteRule", ruleARN(name)) {
-					return
-				}
-				if err := s.Operator.DeleteRule(ctx, name); err != nil {
-					fail(err)
-					return
-				}
-				s.writeStd(w, map[string]string{})
-				return
-			}
-			if !authorize("muster:PutRule", ruleARN(name)) {
-				return
-			}
-			var rl muster.Rule
-			if err := stdjson.Unmarshal(body, &rl); err != nil {
-				fail(muster.Errorf(muster.InvalidInput, "The rule is not valid JSON: %v", err))
-				return
-			}
-			rl.Name = name
-			if err := s.Operator.PutRule(ctx, &rl); err != nil {
-				fail(err)
-				return
-			}
-			s.writeStd(w, map[string]string{"RuleArn": ruleARN(name)})
-			return
-		case r.Method == http.MethodGet && rest == "dead-letters":
-			if !authorize("muster:ListDeadLetters", ruleARN("*")) {
-				return
-			}
-			dl, err := s.Operator.DeadLetters(ctx, r.URL.Query().Get("target"))
-			if err != nil {
-				fail(err)
-				return
-			}
-			if dl == nil {
-				dl = []*muster.DeadLetter{}
-			}
-			s.writeStd(w, map[string]any{"DeadLetters": dl})
-			return
-		case r.Method == http.MethodPost && strings.HasPrefix(rest, "dead-letters/") && strings.HasSuffix(rest, "/replay"):
-			id, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(rest, "dead-letters/"), "/replay"), 10, 64)
-			if err != nil {
-				fail(muster.Errorf(muster.InvalidInput, "A dead letter id is a number"))
-				return
-			}
-			if !authorize("muster:ReplayDeadLetter", ruleARN("*")) {
-				return
-			}
-			if err := s.Operator.Replay(ctx, id); err != nil {
-				fail(err)
-				return
-			}
-			s.writeStd(w, map[string]string{})
 			return
 		}
+		out, err := run()
+		if err != nil {
+			fail(err)
+			return
+		}
+		s.writeStd(w, out)
 	}
-	switch r.Method + " " + r.URL.Path {
-	case "POST " + operatorPrefix + "actions/send":
+	// decode reads the body into v, as encoding/json reads the domain's
+	// json.RawMessage and time.Duration members.
+	decode := func(v any, what string) error {
+		if err := stdjson.Unmarshal(body, v); err != nil {
+			return muster.Errorf(muster.InvalidInput, "The %s is not valid JSON: %v", what, err)
+		}
+		return nil
+	}
+	name, isRule := strings.CutPrefix(rest, "rules/")
+	id, isReplay := strings.CutSuffix(strings.TrimPrefix(rest, "dead-letters/"), "/replay")
+	isReplay = isReplay && strings.HasPrefix(rest, "dead-letters/")
+	switch {
+	case r.Method == http.MethodPost && rest == "products":
+		var p muster.Product
+		if err := decode(&p, "manifest"); err != nil {
+			fail(err)
+			return
+		}
+		arn := p.ARN(caller.Region)
+		do("muster:RegisterProduct", arn, func() (any, error) {
+			return map[string]string{"ProductArn": arn}, s.service.RegisterProduct(ctx, &p)
+		})
+	case r.Method == http.MethodPost && rest == "actions/send":
 		var in hub.SendActionInput
-		if err := json.Unmarshal(body, &in); err != nil {
-			fail(muster.Errorf(muster.InvalidInput, "The request is not valid JSON: %s", jsonError(err)))
+		if err := decode(&in, "request"); err != nil {
+			fail(err)
 			return
 		}
 		// The permission-only actions AWS checks when its console sends
@@ -149,31 +95,47 @@ func (s *Server) serveOperator(w http.ResponseWriter, r *http.Request, fail func
 		if in.InsightArn != "" {
 			action = "securityhub:SendInsightEvents"
 		}
-		if !authorize(action, in.ActionTargetArn) {
-			return
-		}
-		out, err := s.service.SendCustomAction(ctx, caller, in)
+		do(action, in.ActionTargetArn, func() (any, error) { return s.service.SendCustomAction(ctx, caller, in) })
+	case s.Operator == nil:
+		fail(muster.Errorf(muster.UnknownOperation, "No operator endpoint matches %s %s", r.Method, r.URL.Path))
+	case r.Method == http.MethodGet && rest == "rules":
+		do("muster:ListRules", ruleARN("*"), func() (any, error) {
+			rules, err := s.Operator.Rules(ctx)
+			for _, rl := range rules {
+				for _, t := range rl.Targets {
+					if t.Secret != "" {
+						t.Secret = "(redacted)"
+					}
+				}
+			}
+			return map[string]any{"Rules": rules}, err
+		})
+	case r.Method == http.MethodPut && isRule:
+		do("muster:PutRule", ruleARN(name), func() (any, error) {
+			var rl muster.Rule
+			if err := decode(&rl, "rule"); err != nil {
+				return nil, err
+			}
+			rl.Name = name
+			return map[string]string{"RuleArn": ruleARN(name)}, s.Operator.PutRule(ctx, &rl)
+		})
+	case r.Method == http.MethodDelete && isRule:
+		do("muster:DeleteRule", ruleARN(name), func() (any, error) { return map[string]string{}, s.Operator.DeleteRule(ctx, name) })
+	case r.Method == http.MethodGet && rest == "dead-letters":
+		do("muster:ListDeadLetters", ruleARN("*"), func() (any, error) {
+			dl, err := s.Operator.DeadLetters(ctx, r.URL.Query().Get("target"))
+			if dl == nil {
+				dl = []*muster.DeadLetter{}
+			}
+			return map[string]any{"DeadLetters": dl}, err
+		})
+	case r.Method == http.MethodPost && isReplay:
+		n, err := strconv.ParseInt(id, 10, 64)
 		if err != nil {
-			fail(err)
+			fail(muster.Errorf(muster.InvalidInput, "A dead letter id is a number"))
 			return
 		}
-		s.writeJSON(w, out)
-	case "POST " + operatorPrefix + "products":
-		var p muster.Product
-		if err := json.Unmarshal(body, &p); err != nil {
-			fail(muster.Errorf(muster.InvalidInput, "The manifest is not valid JSON: %s", jsonError(err)))
-			return
-		}
-		arn := p.ARN(caller.Region)
-		if err := s.service.AuthorizeOperator(caller, "muster:RegisterProduct", arn); err != nil {
-			fail(err)
-			return
-		}
-		if err := s.service.RegisterProduct(r.Context(), &p); err != nil {
-			fail(err)
-			return
-		}
-		s.writeJSON(w, map[string]string{"ProductArn": arn})
+		do("muster:ReplayDeadLetter", ruleARN("*"), func() (any, error) { return map[string]string{}, s.Operator.Replay(ctx, n) })
 	default:
 		fail(muster.Errorf(muster.UnknownOperation, "No operator endpoint matches %s %s", r.Method, r.URL.Path))
 	}
@@ -183,16 +145,6 @@ func (s *Server) serveOperator(w http.ResponseWriter, r *http.Request, fail func
 // json.RawMessage and time.Duration members the CLI reads back.
 func (s *Server) writeStd(w http.ResponseWriter, v any) {
 	b, err := stdjson.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(b)
-}
-
-func (s *Server) writeJSON(w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

@@ -40,6 +40,8 @@ product: {id: acme-scanner, name: ACME Scanner, description: Scans things, categ
 home_account: "222222222222"
 import_policies: [BATCH_IMPORT_FINDINGS_FROM_PRODUCT_ACCOUNT]
 marketplace_url: https://example.com/acme
+default_insights:
+  - {Name: Critical ACME findings, GroupByAttribute: ResourceId, Filters: {SeverityLabel: [{Value: CRITICAL, Comparison: EQUALS}]}}
 `), 0o644)
 	register := func(key, secret, file string) (string, error) {
 		cmd := exec.Command(binary, "products", "register", "--endpoint", "http://"+addr, "--region", "us-east-1", file)
@@ -73,6 +75,14 @@ marketplace_url: https://example.com/acme
 	p, err := c.DescribeProducts(ctx, &securityhub.DescribeProductsInput{ProductArn: aws.String(arn)})
 	if err != nil || len(p.Products) != 1 || aws.ToString(p.Products[0].ProductName) != "ACME Scanner" || aws.ToString(p.Products[0].MarketplaceUrl) != "https://example.com/acme" {
 		t.Fatalf("DescribeProducts: %+v %v", p, err)
+	}
+	// The manifest's default insight came through the operator endpoint.
+	if _, err := c.EnableImportFindingsForProduct(ctx, &securityhub.EnableImportFindingsForProductInput{ProductArn: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	ins, err := c.GetInsights(ctx, &securityhub.GetInsightsInput{InsightArns: []string{"arn:aws:securityhub:::insight/acmecorp/acme-scanner/1"}})
+	if err != nil || len(ins.Insights) != 1 || aws.ToString(ins.Insights[0].Name) != "Critical ACME findings" {
+		t.Fatalf("default insight: %+v %v", ins, err)
 	}
 
 	// A config whose manifest is bad is refused at start-up with the file,
