@@ -41,9 +41,10 @@ type Config struct {
 	Retention         Duration `yaml:"retention"`
 	ArchivedRetention Duration `yaml:"archived_retention"`
 
-	path  string
-	keys  map[string]*Key
-	roles map[string]*Role
+	path    string
+	keys    map[string]*Key
+	roles   map[string]*Role
+	catalog []*muster.Product
 }
 
 // Account is one account's principals.
@@ -56,9 +57,6 @@ type Account struct {
 type User struct {
 	AccessKeys []*Key       `yaml:"access_keys"`
 	Policies   []PolicyText `yaml:"policies"`
-
-	// IAM holds Policies parsed.
-	IAM []*iam.Policy `yaml:"-"`
 }
 
 // Role is an IAM role: who may assume it (its trust policy) and what its
@@ -148,7 +146,6 @@ func Parse(path string, data []byte) (*Config, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s:%d: user %s: %w", path, line("accounts", id, "users", name), name, err)
 			}
-			u.IAM = pols
 			for _, k := range u.AccessKeys {
 				at := line("accounts", id, "users", name)
 				switch {
@@ -196,36 +193,33 @@ func Parse(path string, data []byte) (*Config, error) {
 	if len(c.Regions) == 0 {
 		c.Regions = DefaultRegions
 	}
-	productsNode := valueOf(root.Content[0], "products")
-	for i, m := range c.Products {
-		at := line("products")
-		if productsNode != nil && i < len(productsNode.Content) {
-			at = productsNode.Content[i].Line
+	// itemLine is the line of the ith element of the list under key.
+	itemLine := func(key string, i int) int {
+		if n := valueOf(root.Content[0], key); n != nil && i < len(n.Content) {
+			return n.Content[i].Line
 		}
+		return line(key)
+	}
+	for i, m := range c.Products {
+		at := itemLine("products", i)
 		if m == nil {
 			return nil, fmt.Errorf("%s:%d: products[%d] is empty", path, at, i)
 		}
-		if _, err := m.Product(); err != nil {
+		p, err := m.Product()
+		if err != nil {
 			return nil, fmt.Errorf("%s:%d: products[%d]: %w", path, at, i, err)
 		}
+		c.catalog = append(c.catalog, p)
 	}
-	rulesNode := valueOf(root.Content[0], "rules")
 	names := map[string]bool{}
 	for i, rc := range c.Rules {
-		at := line("rules")
-		if rulesNode != nil && i < len(rulesNode.Content) {
-			at = rulesNode.Content[i].Line
-		}
+		at := itemLine("rules", i)
 		if rc == nil {
 			return nil, fmt.Errorf("%s:%d: rules[%d] is empty", path, at, i)
 		}
 		r := rc.rule()
 		if _, err := delivery.CheckRule(r); err != nil {
-			msg := err.Error()
-			if e, ok := muster.AsError(err); ok {
-				msg = e.Message
-			}
-			return nil, fmt.Errorf("%s:%d: %s", path, at, msg)
+			return nil, fmt.Errorf("%s:%d: %w", path, at, plain(err))
 		}
 		if names[r.Name] {
 			return nil, fmt.Errorf("%s:%d: rule %s is configured twice", path, at, r.Name)
@@ -297,6 +291,9 @@ func (c *Config) EventRules() []*muster.Rule {
 	}
 	return out
 }
+
+// Catalog returns the products of the configured manifests.
+func (c *Config) Catalog() []*muster.Product { return c.catalog }
 
 // Role returns the role with the given ARN, or nil.
 func (c *Config) Role(arn string) *Role { return c.roles[arn] }

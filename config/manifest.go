@@ -66,10 +66,7 @@ func (m *Manifest) Product() (*muster.Product, error) {
 		p.DefaultInsights = append(p.DefaultInsights, b)
 	}
 	if err := p.Validate(); err != nil {
-		if e, ok := muster.AsError(err); ok {
-			return nil, errors.New(e.Message)
-		}
-		return nil, err
+		return nil, plain(err)
 	}
 	return p, nil
 }
@@ -121,10 +118,17 @@ func ParseRule(path string, data []byte, name string) (*muster.Rule, error) {
 	r := rc.rule()
 	r.Config = false
 	if _, err := delivery.CheckRule(r); err != nil {
-		if e, ok := muster.AsError(err); ok {
-			return nil, fmt.Errorf("%s: %s", path, e.Message)
-		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, plain(err))
 	}
 	return r, nil
+}
+
+// plain returns a domain error as its message alone, without the wire
+// code, as a file's errors read: the file and line say where, the message
+// what.
+func plain(err error) error {
+	if e, ok := muster.AsError(err); ok {
+		return errors.New(e.Message)
+	}
+	return err
 }

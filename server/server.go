@@ -116,7 +116,7 @@ func Open(o Options) (*Server, error) {
 				continue
 			}
 			for name, u := range acct.Users {
-				if u != nil && len(u.IAM) == 0 {
+				if u != nil && len(u.Policies) == 0 {
 					// Config mode denies what no policy allows; a
 					// config written before policies existed would
 					// otherwise fail every request without a word.
@@ -124,14 +124,10 @@ func Open(o Options) (*Server, error) {
 				}
 			}
 		}
-		for _, m := range c.Products {
-			p, err := m.Product()
-			if err == nil {
-				err = svc.RegisterProduct(context.Background(), p)
-			}
-			if err != nil {
+		for _, p := range c.Catalog() {
+			if err := svc.RegisterProduct(context.Background(), p); err != nil {
 				store.Close()
-				return nil, fmt.Errorf("registering product %s/%s from the config: %w", m.Company.ID, m.ProductInfo.ID, err)
+				return nil, fmt.Errorf("registering product %s/%s from the config: %w", p.CompanyID, p.ProductID, err)
 			}
 		}
 	}
