@@ -26,7 +26,8 @@ func actionCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 Emits "Security Hub Findings - Custom Action" events (one per finding) or a
 "Security Hub Insight Results" event to the rules that match them. A
 finding is ID (of the account's default product unless --product-arn is
-given) or PRODUCT-ARN/ID... given as --finding 'ID@PRODUCT-ARN'.`)
+given) or PRODUCT-ARN/ID... given as --finding 'ID@PRODUCT-ARN'. The request
+is signed for the action ARN's region unless --region says otherwise.`)
 	}
 	if len(args) < 2 || args[0] != "send" {
 		usage()
@@ -35,9 +36,7 @@ given) or PRODUCT-ARN/ID... given as --finding 'ID@PRODUCT-ARN'.`)
 	arn := args[1]
 	fs := flag.NewFlagSet("action send", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint", envOr("MUSTER_ENDPOINT", "http://127.0.0.1:7070"), "the server's URL (env MUSTER_ENDPOINT)")
-	region := fs.String("region", "", "region (default: the action ARN's)")
-	profile := fs.String("profile", "", "shared config profile")
+	of := addOperatorFlags(fs)
 	product := fs.String("product-arn", "", "ProductArn of the findings (default: the account's default product)")
 	insight := fs.String("insight", "", "send this insight's results instead of findings")
 	var findings stringList
@@ -50,8 +49,8 @@ given) or PRODUCT-ARN/ID... given as --finding 'ID@PRODUCT-ARN'.`)
 	if len(parts) != 6 || !strings.HasPrefix(parts[5], "action/custom/") {
 		return fmt.Errorf("%q is not a custom action ARN (arn:aws:securityhub:REGION:ACCOUNT:action/custom/ID)", arn)
 	}
-	if *region == "" {
-		*region = parts[3]
+	if *of.region == "" {
+		*of.region = parts[3] // the action's own region
 	}
 	if *product == "" {
 		*product = "arn:aws:securityhub:" + parts[3] + ":" + parts[4] + ":product/" + parts[4] + "/default"
@@ -69,7 +68,7 @@ given) or PRODUCT-ARN/ID... given as --finding 'ID@PRODUCT-ARN'.`)
 		}
 		in.FindingIdentifiers = append(in.FindingIdentifiers, key{id, p})
 	}
-	c, err := newOperatorClient(ctx, *endpoint, *region, *profile)
+	c, err := of.client(ctx)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,21 @@ import (
 // usual credential chain and region, with endpoint (when given) replacing
 // AWS's, so `muster import` works against Muster and AWS alike.
 func newClient(ctx context.Context, endpoint, region, profile string) (*securityhub.Client, error) {
+	cfg, err := loadAWSConfig(ctx, region, profile)
+	if err != nil {
+		return nil, err
+	}
+	return securityhub.NewFromConfig(cfg, func(o *securityhub.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
+// loadAWSConfig loads the usual AWS configuration — credential chain,
+// region, profile — as the AWS CLI would, with region and profile (when
+// given) replacing the environment's, and us-east-1 when none says.
+func loadAWSConfig(ctx context.Context, region, profile string) (aws.Config, error) {
 	var opts []func(*config.LoadOptions) error
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
@@ -29,17 +44,10 @@ func newClient(ctx context.Context, endpoint, region, profile string) (*security
 		opts = append(opts, config.WithSharedConfigProfile(profile))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.Region == "" {
+	if err == nil && cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	return securityhub.NewFromConfig(cfg, func(o *securityhub.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	}), nil
+	return cfg, err
 }
 
 func importFiles(ctx context.Context, args []string, stdout, stderr io.Writer) error {

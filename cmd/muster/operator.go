@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 )
 
 // operatorClient calls a running server's operator endpoints, signing
@@ -24,20 +24,27 @@ type operatorClient struct {
 	signer   func(ctx context.Context, req *http.Request, body []byte) error
 }
 
+// operatorFlags are the flags every operator command takes.
+type operatorFlags struct{ endpoint, region, profile *string }
+
+// addOperatorFlags defines the operator flags on fs.
+func addOperatorFlags(fs *flag.FlagSet) operatorFlags {
+	return operatorFlags{
+		endpoint: fs.String("endpoint", envOr("MUSTER_ENDPOINT", "http://127.0.0.1:7070"), "the server's URL (env MUSTER_ENDPOINT)"),
+		region:   fs.String("region", "", "region to sign for (default: AWS_REGION or the profile's, else us-east-1)"),
+		profile:  fs.String("profile", "", "shared config profile"),
+	}
+}
+
+// client returns the operator client the flags describe.
+func (f operatorFlags) client(ctx context.Context) (*operatorClient, error) {
+	return newOperatorClient(ctx, *f.endpoint, *f.region, *f.profile)
+}
+
 func newOperatorClient(ctx context.Context, endpoint, region, profile string) (*operatorClient, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if region != "" {
-		opts = append(opts, awsconfig.WithRegion(region))
-	}
-	if profile != "" {
-		opts = append(opts, awsconfig.WithSharedConfigProfile(profile))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	cfg, err := loadAWSConfig(ctx, region, profile)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
 	}
 	c := &operatorClient{endpoint: strings.TrimSuffix(endpoint, "/"), region: cfg.Region}
 	c.signer = func(ctx context.Context, req *http.Request, body []byte) error {

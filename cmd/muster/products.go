@@ -22,9 +22,7 @@ func productsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fs := flag.NewFlagSet("products register", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint", envOr("MUSTER_ENDPOINT", "http://127.0.0.1:7070"), "the server's URL (env MUSTER_ENDPOINT)")
-	region := fs.String("region", "", "region to sign for (default: AWS_REGION or the profile's, else us-east-1)")
-	profile := fs.String("profile", "", "shared config profile")
+	of := addOperatorFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: muster products register [flags] MANIFEST (YAML or JSON)")
 		fs.PrintDefaults()
@@ -40,7 +38,7 @@ func productsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	c, err := newOperatorClient(ctx, *endpoint, *region, *profile)
+	c, err := of.client(ctx)
 	if err != nil {
 		return err
 	}

@@ -39,15 +39,13 @@ func rulesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fs := flag.NewFlagSet("rules "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint", envOr("MUSTER_ENDPOINT", "http://127.0.0.1:7070"), "the server's URL (env MUSTER_ENDPOINT)")
-	region := fs.String("region", "", "region to sign for (default: AWS_REGION or the profile's, else us-east-1)")
-	profile := fs.String("profile", "", "shared config profile")
+	of := addOperatorFlags(fs)
 	target := fs.String("target", "", "dead-letters: only this target's")
 	fs.Usage = func() { fmt.Fprint(stderr, rulesUsage) }
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	c, err := newOperatorClient(ctx, *endpoint, *region, *profile)
+	c, err := of.client(ctx)
 	if err != nil {
 		return err
 	}
