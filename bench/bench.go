@@ -358,15 +358,20 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	return res, nil
 }
 
-func newClient(o Options) *securityhub.Client {
-	key := o.Account
+// accessKey is the key the bench signs with: the account itself in open
+// mode, the configured user's in --auth runs.
+func (o Options) accessKey() string {
 	if o.Auth {
-		key = authKeyID
+		return authKeyID
 	}
+	return o.Account
+}
+
+func newClient(o Options) *securityhub.Client {
 	return securityhub.New(securityhub.Options{
 		Region:       o.Region,
 		BaseEndpoint: aws.String(o.Endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider(key, "muster-bench-secret", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(o.accessKey(), "muster-bench-secret", ""),
 		Retryer:      importer.NewRetryer(0, 0),
 	})
 }

@@ -115,11 +115,7 @@ func putRules(ctx context.Context, o Options, rules []map[string]any) error {
 			return err
 		}
 		sum := sha256.Sum256(body)
-		key := o.Account
-		if o.Auth {
-			key = authKeyID
-		}
-		creds := aws.Credentials{AccessKeyID: key, SecretAccessKey: "muster-bench-secret"}
+		creds := aws.Credentials{AccessKeyID: o.accessKey(), SecretAccessKey: "muster-bench-secret"}
 		if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "securityhub", o.Region, time.Now()); err != nil {
 			return err
 		}
