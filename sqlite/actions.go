@@ -44,30 +44,17 @@ func (db *DB) ActionTargets(ctx context.Context, scope muster.Scope) ([]*muster.
 
 // UpdateActionTarget changes an action's name and description.
 func (db *DB) UpdateActionTarget(ctx context.Context, a *muster.ActionTarget) error {
-	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
-		res, err := c.ExecContext(ctx, `UPDATE action_targets SET name = ?, description = ? WHERE account = ? AND region = ? AND id = ?`,
-			a.Name, a.Description, a.Account, a.Region, a.ID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return muster.Errorf(muster.ResourceNotFound, "The custom action %s does not exist", a.ARN())
-		}
-		return nil
-	}))
+	return db.exec(ctx, actionNotFound(a),
+		`UPDATE action_targets SET name = ?, description = ? WHERE account = ? AND region = ? AND id = ?`,
+		a.Name, a.Description, a.Account, a.Region, a.ID)
 }
 
 // DeleteActionTarget removes an action.
 func (db *DB) DeleteActionTarget(ctx context.Context, scope muster.Scope, id string) error {
-	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
-		res, err := c.ExecContext(ctx, `DELETE FROM action_targets WHERE account = ? AND region = ? AND id = ?`, scope.Account, scope.Region, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			a := muster.ActionTarget{Scope: scope, ID: id}
-			return muster.Errorf(muster.ResourceNotFound, "The custom action %s does not exist", a.ARN())
-		}
-		return nil
-	}))
+	return db.exec(ctx, actionNotFound(&muster.ActionTarget{Scope: scope, ID: id}),
+		`DELETE FROM action_targets WHERE account = ? AND region = ? AND id = ?`, scope.Account, scope.Region, id)
+}
+
+func actionNotFound(a *muster.ActionTarget) error {
+	return muster.Errorf(muster.ResourceNotFound, "The custom action %s does not exist", a.ARN())
 }

@@ -79,11 +79,8 @@ func (db *DB) Cursor(ctx context.Context, target string) (int64, error) {
 
 // SetCursor records a target's progress.
 func (db *DB) SetCursor(ctx context.Context, target string, seq int64) error {
-	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
-		_, err := c.ExecContext(ctx, `INSERT INTO event_cursors (target, seq) VALUES (?, ?)
-			ON CONFLICT (target) DO UPDATE SET seq = excluded.seq`, target, seq)
-		return err
-	}))
+	return db.exec(ctx, nil, `INSERT INTO event_cursors (target, seq) VALUES (?, ?)
+		ON CONFLICT (target) DO UPDATE SET seq = excluded.seq`, target, seq)
 }
 
 // AddDeadLetter keeps an undeliverable event.

@@ -49,18 +49,10 @@ func (db *DB) CreateHub(ctx context.Context, hub *muster.Hub) error {
 	if err != nil {
 		return err
 	}
-	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
-		res, err := c.ExecContext(ctx, `INSERT INTO hubs (account, region, subscribed_at, auto_enable_controls, control_finding_generator, tags)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			hub.Account, hub.Region, hub.SubscribedAt.UnixNano(), hub.AutoEnableControls, hub.ControlFindingGenerator, tags)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return muster.Errorf(muster.ResourceConflict, "Account is already subscribed to Security Hub")
-		}
-		return nil
-	}))
+	return db.exec(ctx, muster.Errorf(muster.ResourceConflict, "Account is already subscribed to Security Hub"),
+		`INSERT INTO hubs (account, region, subscribed_at, auto_enable_controls, control_finding_generator, tags)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		hub.Account, hub.Region, hub.SubscribedAt.UnixNano(), hub.AutoEnableControls, hub.ControlFindingGenerator, tags)
 }
 
 // UpdateHub fails like GetHub when the scope has no hub.
@@ -69,32 +61,15 @@ func (db *DB) UpdateHub(ctx context.Context, hub *muster.Hub) error {
 	if err != nil {
 		return err
 	}
-	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
-		res, err := c.ExecContext(ctx, `UPDATE hubs SET subscribed_at = ?, auto_enable_controls = ?, control_finding_generator = ?, tags = ?
-			WHERE account = ? AND region = ?`,
-			hub.SubscribedAt.UnixNano(), hub.AutoEnableControls, hub.ControlFindingGenerator, tags, hub.Account, hub.Region)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return notSubscribed(hub.Account)
-		}
-		return nil
-	}))
+	return db.exec(ctx, notSubscribed(hub.Account),
+		`UPDATE hubs SET subscribed_at = ?, auto_enable_controls = ?, control_finding_generator = ?, tags = ?
+		WHERE account = ? AND region = ?`,
+		hub.SubscribedAt.UnixNano(), hub.AutoEnableControls, hub.ControlFindingGenerator, tags, hub.Account, hub.Region)
 }
 
 // DeleteHub fails like GetHub when the scope has no hub.
 func (db *DB) DeleteHub(ctx context.Context, scope muster.Scope) error {
-	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
-		res, err := c.ExecContext(ctx, `DELETE FROM hubs WHERE account = ? AND region = ?`, scope.Account, scope.Region)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return notSubscribed(scope.Account)
-		}
-		return nil
-	}))
+	return db.exec(ctx, notSubscribed(scope.Account), `DELETE FROM hubs WHERE account = ? AND region = ?`, scope.Account, scope.Region)
 }
 
 func hubTags(h *muster.Hub) (string, error) {

@@ -83,16 +83,7 @@ func (db *DB) DeleteInsight(ctx context.Context, scope muster.Scope, arn string)
 // insightWrite runs one statement on one insight's row in the writer; no
 // row affected is ResourceNotFoundException.
 func (db *DB) insightWrite(ctx context.Context, arn, query string, args ...any) error {
-	return db.w.do(ctx, 1, func(ctx context.Context, c *sql.Conn) error {
-		res, err := c.ExecContext(ctx, query, args...)
-		if err != nil {
-			return cleanError{err}
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return cleanError{insightNotFound(arn)}
-		}
-		return nil
-	})
+	return db.exec(ctx, insightNotFound(arn), query, args...)
 }
 
 // GroupFindings counts in the group index when it holds q.GroupBy: the

@@ -16,11 +16,8 @@ func (db *DB) PutProduct(ctx context.Context, p *muster.Product) error {
 	if err != nil {
 		return err
 	}
-	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
-		_, err := c.ExecContext(ctx, `INSERT INTO products (company_id, product_id, manifest) VALUES (?, ?, ?)
-			ON CONFLICT (company_id, product_id) DO UPDATE SET manifest = excluded.manifest`, p.CompanyID, p.ProductID, string(b))
-		return err
-	}))
+	return db.exec(ctx, nil, `INSERT INTO products (company_id, product_id, manifest) VALUES (?, ?, ?)
+		ON CONFLICT (company_id, product_id) DO UPDATE SET manifest = excluded.manifest`, p.CompanyID, p.ProductID, string(b))
 }
 
 // Products reads the registered products.
@@ -35,33 +32,17 @@ func (db *DB) CreateSubscription(ctx context.Context, s *muster.Subscription) er
 	if err != nil {
 		return err
 	}
-	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
-		res, err := c.ExecContext(ctx, `INSERT INTO subscriptions (account, region, company_id, product_id, product_arn, policy, import_policies, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			s.Account, s.Region, s.CompanyID, s.ProductID, s.ProductARN, s.Policy, string(types), s.CreatedAt.UnixNano())
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return muster.Errorf(muster.ResourceConflict, "The product subscription %s already exists", s.ARN())
-		}
-		return nil
-	}))
+	return db.exec(ctx, muster.Errorf(muster.ResourceConflict, "The product subscription %s already exists", s.ARN()),
+		`INSERT INTO subscriptions (account, region, company_id, product_id, product_arn, policy, import_policies, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		s.Account, s.Region, s.CompanyID, s.ProductID, s.ProductARN, s.Policy, string(types), s.CreatedAt.UnixNano())
 }
 
 // DeleteSubscription removes one subscription.
 func (db *DB) DeleteSubscription(ctx context.Context, scope muster.Scope, company, product string) error {
-	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
-		res, err := c.ExecContext(ctx, `DELETE FROM subscriptions WHERE account = ? AND region = ? AND company_id = ? AND product_id = ?`,
-			scope.Account, scope.Region, company, product)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return muster.Errorf(muster.ResourceNotFound, "The product subscription %s does not exist", muster.SubscriptionARN(scope, company, product))
-		}
-		return nil
-	}))
+	return db.exec(ctx, muster.Errorf(muster.ResourceNotFound, "The product subscription %s does not exist", muster.SubscriptionARN(scope, company, product)),
+		`DELETE FROM subscriptions WHERE account = ? AND region = ? AND company_id = ? AND product_id = ?`,
+		scope.Account, scope.Region, company, product)
 }
 
 const subscriptionColumns = `account, region, company_id, product_id, product_arn, policy, import_policies, created_at`

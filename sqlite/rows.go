@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 )
 
@@ -37,4 +38,21 @@ func scanJSON[T any](r rowScanner) (*T, error) {
 	}
 	v := new(T)
 	return v, json.Unmarshal(b, v)
+}
+
+// exec runs one statement in the writer's next group. When none is not
+// nil and the statement changes no row, it fails with none: the conflict
+// of an insert that did nothing, or the absence of the row an update or
+// delete was for.
+func (db *DB) exec(ctx context.Context, none error, query string, args ...any) error {
+	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
+		res, err := c.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); none != nil && (err != nil || n == 0) {
+			return none
+		}
+		return nil
+	}))
 }

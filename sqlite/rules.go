@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 
 	"github.com/muster-hub/muster"
@@ -14,24 +13,12 @@ func (db *DB) PutRule(ctx context.Context, r *muster.Rule) error {
 	if err != nil {
 		return err
 	}
-	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
-		_, err := c.ExecContext(ctx, `INSERT INTO rules (name, rule) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET rule = excluded.rule`, r.Name, string(b))
-		return err
-	}))
+	return db.exec(ctx, nil, `INSERT INTO rules (name, rule) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET rule = excluded.rule`, r.Name, string(b))
 }
 
 // DeleteRule removes a stored rule.
 func (db *DB) DeleteRule(ctx context.Context, name string) error {
-	return db.w.do(ctx, 1, single(func(ctx context.Context, c *sql.Conn) error {
-		res, err := c.ExecContext(ctx, `DELETE FROM rules WHERE name = ?`, name)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return muster.Errorf(muster.ResourceNotFound, "Rule %s does not exist", name)
-		}
-		return nil
-	}))
+	return db.exec(ctx, muster.Errorf(muster.ResourceNotFound, "Rule %s does not exist", name), `DELETE FROM rules WHERE name = ?`, name)
 }
 
 // Rules reads the stored rules.
