@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/muster-hub/muster/model"
 )
 
 // object is a JSON object split into its members, each value kept as the
@@ -26,7 +28,10 @@ func splitObject(raw []byte) (*object, error) {
 	if i >= len(raw) || raw[i] != '{' {
 		return nil, errNotObject
 	}
-	o := &object{names: make([]string, 0, 32), vals: make([][]byte, 0, 32)}
+	// About one member per 64 bytes: nested objects (Severity, Workflow,
+	// a resource) are small and there are many of them per finding.
+	n := min(32, max(4, len(raw)/64))
+	o := &object{names: make([]string, 0, n), vals: make([][]byte, 0, n)}
 	i = skipSpace(raw, i+1)
 	if i < len(raw) && raw[i] == '}' {
 		return o, nil
@@ -132,6 +137,9 @@ func skipValue(b []byte, i int) (int, error) {
 // unquote decodes a JSON string literal.
 func unquote(v []byte) (string, error) {
 	if bytes.IndexByte(v, '\\') < 0 {
+		if s, ok := memberNames[string(v[1:len(v)-1])]; ok {
+			return s, nil // no allocation for the names the model knows
+		}
 		return string(v[1 : len(v)-1]), nil
 	}
 	tok, err := jsontext.NewDecoder(bytes.NewReader(v)).ReadToken()
@@ -322,3 +330,27 @@ func (ob Object) Strings(name string) []string {
 	}
 	return out
 }
+
+// memberNames holds the member names of AwsSecurityFinding and every
+// structure below it, so that splitting a finding does not allocate a
+// string for each of its member names.
+var memberNames = func() map[string]string {
+	names := map[string]string{}
+	seen := map[*model.Shape]bool{}
+	var walk func(s *model.Shape)
+	walk = func(s *model.Shape) {
+		if seen[s] {
+			return
+		}
+		seen[s] = true
+		for _, m := range s.Members {
+			names[m.Name] = m.Name
+			walk(model.ShapeAt(m.Shape))
+		}
+		if s.Kind == model.List || s.Kind == model.Map {
+			walk(model.ShapeAt(s.Elem))
+		}
+	}
+	walk(model.Lookup("AwsSecurityFinding"))
+	return names
+}()
