@@ -76,6 +76,8 @@ type DB struct {
 
 	scopeMu sync.RWMutex
 	scopes  map[scopeKey]int64 // (region, account) -> sid, committed rows only
+
+	hubs hubCache
 }
 
 var _ muster.Store = (*DB)(nil)

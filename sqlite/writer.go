@@ -299,7 +299,12 @@ func (w *writer) commit(group []*writeReq) (left []*writeReq) {
 			if errs[i] != nil {
 				continue
 			}
-			if err := r.fn(r.ctx, w.conn); err != nil {
+			// A request's context was checked before its turn; once its
+			// statements start they run to the end. Interrupting one
+			// would fail the whole group's transaction, and the driver
+			// watches a cancellable context with a goroutine per
+			// statement.
+			if err := r.fn(context.WithoutCancel(r.ctx), w.conn); err != nil {
 				if _, ok := err.(cleanError); !ok {
 					return err
 				}
@@ -313,7 +318,7 @@ func (w *writer) commit(group []*writeReq) (left []*writeReq) {
 		// Alone, each request either commits or fails by itself.
 		for i, r := range group {
 			if errs[i] == nil {
-				errs[i] = w.inTx(ctx, func() error { return r.fn(r.ctx, w.conn) })
+				errs[i] = w.inTx(ctx, func() error { return r.fn(context.WithoutCancel(r.ctx), w.conn) })
 			}
 		}
 	} else if err != nil {
