@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"database/sql/driver"
+	"errors"
+	"hash/fnv"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -13,6 +15,15 @@ import (
 // registerFuncs adds the SQL functions the compiled filters call where
 // SQLite has no equivalent that agrees with the in-memory matcher.
 func registerFuncs(d *sqlite.Driver) {
+	// muster_keyhash(product_arn, id) is keyHash, for migration 0007.
+	d.MustRegisterDeterministicScalarFunction("muster_keyhash", 2, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		p, ok1 := args[0].(string)
+		id, ok2 := args[1].(string)
+		if !ok1 || !ok2 {
+			return nil, errors.New("muster_keyhash: the key is not text")
+		}
+		return keyHash(p, id), nil
+	})
 	// muster_ms(text) is the timestamp as Unix milliseconds, parsed as
 	// asff.ParseTime does, or NULL when it is not a timestamp.
 	d.MustRegisterDeterministicScalarFunction("muster_ms", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
@@ -91,4 +102,15 @@ func ipIn(s string, p netip.Prefix) (in, ok bool) {
 		return false, false
 	}
 	return p.Contains(a), true
+}
+
+// keyHash is the findings_kh column of a finding's key: FNV-1a (64 bits)
+// of the product ARN, a NUL and the Id. It is stored, so it must never
+// change; ARNs and Ids cannot contain NUL.
+func keyHash(productARN, id string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(productARN))
+	h.Write([]byte{0})
+	h.Write([]byte(id))
+	return int64(h.Sum64())
 }

@@ -161,7 +161,7 @@ func decodeHistory(b []byte, r *muster.HistoryRecord) error {
 // The statements of FindingHistory: the finding's newest record, the
 // record a listing continues from, and one step along the chain.
 const (
-	historyHead = `SELECT rid, last_seq FROM findings WHERE sid = ? AND product_arn = ? AND id = ?`
+	historyHead = `SELECT rid, last_seq FROM findings WHERE sid = ? AND kh = ? AND product_arn = ? AND id = ?`
 	historyFrom = `SELECT rid, prev FROM history WHERE seq = ?`
 	historyStep = `SELECT prev, update_time, rec FROM history WHERE seq = ?`
 )
@@ -194,7 +194,7 @@ func (db *DB) FindingHistory(ctx context.Context, q muster.HistoryQuery) ([]*mus
 		rid  int64
 		last sql.NullInt64
 	)
-	err = tx.QueryRowContext(ctx, historyHead, sid, q.Key.ProductARN, q.Key.ID).Scan(&rid, &last)
+	err = tx.QueryRowContext(ctx, historyHead, sid, keyHash(q.Key.ProductARN, q.Key.ID), q.Key.ProductARN, q.Key.ID).Scan(&rid, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -92,11 +92,11 @@ func TestLifecyclePlans(t *testing.T) {
 		{"delete attrs", "DELETE FROM attrs WHERE rid IN (?,?)", []any{1, 2}, "SEARCH attrs USING PRIMARY KEY (rid=?)"},
 		{"delete docs", "DELETE FROM docs WHERE rid IN (?,?)", []any{1, 2}, "SEARCH docs USING INTEGER PRIMARY KEY (rowid=?)"},
 		{"delete findings", "DELETE FROM findings WHERE rid IN (?,?)", []any{1, 2}, "SEARCH findings USING INTEGER PRIMARY KEY (rowid=?)"},
-		{"history head", historyHead, []any{1, "p", "i"}, "SEARCH findings USING INDEX findings_key (sid=? AND product_arn=? AND id=?)"},
+		{"history head", historyHead, []any{1, keyHash("p", "i"), "p", "i"}, "SEARCH findings USING INDEX findings_kh (sid=? AND kh=?)"},
 		{"history from", historyFrom, []any{1}, "SEARCH history USING INTEGER PRIMARY KEY (rowid=?)"},
 		{"history step", historyStep, []any{1}, "SEARCH history USING INTEGER PRIMARY KEY (rowid=?)"},
-		{"read findings", readQ, readArgs, "SCAN 2-ROW VALUES CLAUSE\nSEARCH f USING INDEX findings_key (sid=? AND product_arn=? AND id=?)\nSEARCH d USING INTEGER PRIMARY KEY (rowid=?)"},
-		{"current versions", curQ, curArgs, "SCAN 2-ROW VALUES CLAUSE\nSEARCH f USING INDEX findings_key (sid=? AND product_arn=? AND id=?)"},
+		{"read findings", readQ, readArgs, "SCAN 2-ROW VALUES CLAUSE\nSEARCH f USING INDEX findings_kh (sid=? AND kh=?)\nSEARCH d USING INTEGER PRIMARY KEY (rowid=?)"},
+		{"current versions", curQ, curArgs, "SCAN 2-ROW VALUES CLAUSE\nSEARCH f USING INDEX findings_kh (sid=? AND kh=?)"},
 	} {
 		got := plan(t, db, c.q, c.args...)
 		if got != c.want {

@@ -267,20 +267,21 @@ func (r *request) eachChunk(ctx context.Context, scopeID func(context.Context, s
 
 // keysQuery returns the statement that joins the keys of kis to the
 // findings of scope sid, CROSS JOIN keeping the key list as the outer
-// loop so that each key is one seek in findings_key, with its arguments.
+// loop so that each key is one seek in findings_kh, with its arguments.
 // cols are the columns it returns after the key.
 func (r *request) keysQuery(kis []int, sid int64, cols, join string) (string, []any) {
 	var q strings.Builder
-	args := make([]any, 0, 2*len(kis)+1)
+	args := make([]any, 0, 3*len(kis)+1)
 	q.WriteString("SELECT f.product_arn, f.id, " + cols + " FROM (VALUES ")
 	for i, ki := range kis {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(?, ?)")
-		args = append(args, r.keys[ki].k.ProductARN, r.keys[ki].k.ID)
+		q.WriteString("(?, ?, ?)")
+		k := r.keys[ki].k
+		args = append(args, keyHash(k.ProductARN, k.ID), k.ProductARN, k.ID)
 	}
-	q.WriteString(") AS k CROSS JOIN findings f ON f.sid = ? AND f.product_arn = k.column1 AND f.id = k.column2" + join)
+	q.WriteString(") AS k CROSS JOIN findings f ON f.sid = ? AND f.kh = k.column1 AND f.product_arn = k.column2 AND f.id = k.column3" + join)
 	args = append(args, sid)
 	return q.String(), args
 }
@@ -538,7 +539,8 @@ func (w *writer) write(ctx context.Context, kr keyRef, sid int64, p *planned) er
 			return errors.New("sqlite: scope not created")
 		}
 		res, err := w.st.ins.ExecContext(ctx, sid, kr.k.Account, kr.k.ProductARN, kr.k.ID,
-			hot.updatedAt, hot.severity, hot.workflow, hot.recordState, pa.UnixNano(), custom, retain, w.ver, nullable(last))
+			hot.updatedAt, hot.severity, hot.workflow, hot.recordState, pa.UnixNano(), custom, retain, w.ver, nullable(last),
+			keyHash(kr.k.ProductARN, kr.k.ID))
 		if err != nil {
 			return err
 		}

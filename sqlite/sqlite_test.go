@@ -154,3 +154,15 @@ func durabilityChild(path string) {
 		fmt.Printf("acked %d\n", b+1)
 	}
 }
+
+// TestKeyHashStable pins keyHash: stored databases hold its values in
+// findings.kh, so a change to it would make every stored finding unfindable.
+func TestKeyHashStable(t *testing.T) {
+	got := keyHash("arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default", "finding-1")
+	if got != 3315935785821427863 {
+		t.Errorf("keyHash = %d; the stored hashes would no longer match", got)
+	}
+	if keyHash("a", "bc") == keyHash("ab", "c") {
+		t.Error("keyHash does not separate the product ARN from the Id")
+	}
+}

@@ -40,8 +40,8 @@ func prepare(ctx context.Context, c *sql.Conn) (*stmts, error) {
 	}
 	p(&st.sel, `SELECT f.version, f.last_seq, f.processed_at, f.customized, d.doc FROM findings f CROSS JOIN docs d ON d.rid = f.rid
 		WHERE f.rid = ?`)
-	p(&st.ins, `INSERT INTO findings (sid, account, product_arn, id, updated_at, severity_label, workflow_status, record_state, processed_at, customized, retain_at, version, last_seq)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	p(&st.ins, `INSERT INTO findings (sid, account, product_arn, id, updated_at, severity_label, workflow_status, record_state, processed_at, customized, retain_at, version, last_seq, kh)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	p(&st.insDoc, `INSERT INTO docs (rid, doc) VALUES (?, ?)`)
 	p(&st.upd, `UPDATE findings SET updated_at = ?, severity_label = ?, workflow_status = ?, record_state = ?, processed_at = ?, customized = ?, retain_at = ?, version = ?, last_seq = ?
 		WHERE rid = ?`)
