@@ -5,40 +5,79 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/muster-hub/muster"
 )
 
-// insertEvents appends events to the outbox on c, inside the caller's
-// transaction, and sets their Seq.
-func insertEvents(ctx context.Context, c *sql.Conn, events []*muster.Event) error {
-	for _, e := range events {
-		body := e.JSON
-		if body == nil {
-			body = e.AppendJSON(nil)
-		}
-		res, err := c.ExecContext(ctx, `INSERT INTO events (key, id, at, body) VALUES (?, ?, ?, ?)`, e.Key, e.ID, e.Time.UnixNano(), body)
-		if err != nil {
-			return err
-		}
-		if e.Seq, err = res.LastInsertId(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // AppendEvents writes events that no finding write carries.
 func (db *DB) AppendEvents(ctx context.Context, events []*muster.Event) error {
 	return db.w.do(ctx, len(events), func(ctx context.Context, c *sql.Conn) error {
-		return insertEvents(ctx, c, events)
+		for _, e := range events {
+			if err := db.w.addEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
-// Events reads the outbox after a sequence number. It does not decode the
-// events: delivery needs their bytes, key, id and time, which have columns.
+// recentEvents keeps the newest committed outbox events in memory, so that
+// delivery, which reads events moments after they are written, does not
+// read them back from the database. It holds a run of consecutive
+// sequence numbers: the writer adds each transaction's events after it
+// commits, in order, and SQLite numbers committed events consecutively
+// (AUTOINCREMENT only skips numbers of rolled-back rows, which are
+// reused).
+type recentEvents struct {
+	mu   sync.Mutex
+	ring [recentCap]*muster.Event
+	n    int   // events held, at most recentCap
+	last int64 // Seq of the newest; valid when n > 0
+}
+
+// recentCap bounds the memory held: about 14 MB of 3.5 KB events.
+const recentCap = 4096
+
+func (r *recentEvents) add(events []*muster.Event) {
+	if len(events) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range events {
+		if r.n > 0 && e.Seq != r.last+1 {
+			r.n = 0 // not consecutive: start a new run
+		}
+		r.ring[e.Seq%recentCap] = e
+		r.last = e.Seq
+		r.n = min(r.n+1, recentCap)
+	}
+}
+
+// get returns the events with Seq > after, up to limit, when it holds
+// them all; ok is false when the first of them is older than what it
+// holds. Past the newest it holds there are no committed events yet.
+func (r *recentEvents) get(after int64, limit int) (events []*muster.Event, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.n == 0 || after < r.last-int64(r.n) {
+		return nil, false
+	}
+	for seq := after + 1; seq <= r.last && len(events) < limit; seq++ {
+		events = append(events, r.ring[seq%recentCap])
+	}
+	return events, true
+}
+
+// Events reads the outbox after a sequence number, from memory when the
+// events are recent. It does not decode the events: delivery needs their
+// bytes, key, id and time, which have columns.
 func (db *DB) Events(ctx context.Context, after int64, limit int) ([]*muster.Event, error) {
+	if events, ok := db.recent.get(after, limit); ok {
+		return events, nil
+	}
 	return queryAll(ctx, db, func(r rowScanner) (*muster.Event, error) {
 		e := new(muster.Event)
 		var at int64
@@ -160,6 +199,9 @@ func (w *writer) addEvent(ctx context.Context, e *muster.Event) error {
 	if err != nil {
 		return err
 	}
-	e.Seq, err = res.LastInsertId()
-	return err
+	if e.Seq, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	w.outEvents = append(w.outEvents, e)
+	return nil
 }

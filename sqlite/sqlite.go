@@ -77,7 +77,8 @@ type DB struct {
 	scopeMu sync.RWMutex
 	scopes  map[scopeKey]int64 // (region, account) -> sid, committed rows only
 
-	hubs hubCache
+	hubs   hubCache
+	recent recentEvents // the newest committed outbox events
 }
 
 var _ muster.Store = (*DB)(nil)

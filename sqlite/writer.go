@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/muster-hub/muster"
 )
 
 // errClosed is what writes get once Close has begun.
@@ -54,6 +56,9 @@ type writer struct {
 	// grpEvents are the group index's events of the transaction under
 	// way, handed over after COMMIT (see groups.go).
 	grpEvents []groupEvent
+	// outEvents are the outbox events of the transaction under way, for
+	// db.recent once it commits.
+	outEvents []*muster.Event
 
 	walFrames atomic.Int64 // WAL size the checkpointer last saw
 	stopCkpt  chan struct{}
@@ -336,7 +341,7 @@ func (w *writer) inTx(ctx context.Context, fn func() error) error {
 	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
-	w.grpEvents = nil
+	w.grpEvents, w.outEvents = nil, w.outEvents[:0]
 	err := fn()
 	if _, clean := err.(cleanError); err == nil || clean {
 		// Saved with the rows they number. A transaction rolled back
@@ -357,6 +362,7 @@ func (w *writer) inTx(ctx context.Context, fn func() error) error {
 	}
 	w.savedSeq, w.savedVer = w.seq, w.ver
 	w.publishGroups()
+	w.db.recent.add(w.outEvents)
 	return err
 }
 
