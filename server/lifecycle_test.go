@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -537,7 +538,7 @@ func TestRetention(t *testing.T) {
 // each set another field of the same findings at once, interleaved with
 // re-imports: every field must survive.
 func TestConcurrentUpdatesLoseNothing(t *testing.T) {
-	_, _, c := lifecycleHub(t)
+	_, s, c := lifecycleHub(t)
 	ctx := context.Background()
 	sdkImport(t, c, finding(acct, "us-east-1", "x1"), finding(acct, "us-east-1", "x2"))
 	ids := []types.AwsSecurityFindingIdentifier{ident(acct, "x1"), ident(acct, "x2")}
@@ -593,6 +594,19 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 		// finding when it arrived (at least one, at most 16).
 		if got := len(out.Records); got < 1+n+1 || got > 1+2*n {
 			t.Errorf("%s: %d history records", id, got)
+		}
+	}
+	// Where the writes' time went shows in /metrics, updates apart.
+	m, err := httpGet(s.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"update", "write"} {
+		for _, phase := range []string{"wait", "run", "commit"} {
+			re := regexp.MustCompile(`muster_store_write_seconds_count\{kind="` + kind + `",phase="` + phase + `"\} ([0-9]+)`)
+			if mm := re.FindStringSubmatch(m.Body); mm == nil || mm[1] == "0" {
+				t.Errorf("/metrics has no %s %s time: %v", kind, phase, mm)
+			}
 		}
 	}
 }

@@ -92,7 +92,8 @@ func Open(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlite.Open(filepath.Join(o.DataDir, "muster.db"))
+	writes := newWriteMetrics()
+	store, err := sqlite.Open(filepath.Join(o.DataDir, "muster.db"), sqlite.WithWriteObserver(writes.observe))
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +144,7 @@ func Open(o Options) (*Server, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(findingsGauge(store))
+	reg.MustRegister(findingsGauge(store), writes.seconds)
 	lm := newLifecycleMetrics(reg)
 	svc.Observer = lm
 	dopts := delivery.Options{Store: store, Observer: newDeliveryMetrics(reg), Logger: o.Logger}
@@ -259,4 +260,29 @@ func findingsGauge(store muster.Store) prometheus.Collector {
 		}
 		return count
 	})
+}
+
+// writeMetrics shows where the store's write latency goes, by the kind of
+// request: "update" for customer triage (BatchUpdateFindings, which goes
+// ahead of imports) and "write" for the rest, imports first of all.
+type writeMetrics struct {
+	seconds *prometheus.HistogramVec
+}
+
+func newWriteMetrics() *writeMetrics {
+	return &writeMetrics{seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "muster_store_write_seconds",
+		Help:    "Time of the store's write requests by phase: wait (queued behind other groups), run (the request's statements) and commit (its group's COMMIT).",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"kind", "phase"})}
+}
+
+func (m *writeMetrics) observe(s sqlite.WriteStats) {
+	kind := "write"
+	if s.Urgent {
+		kind = "update"
+	}
+	m.seconds.WithLabelValues(kind, "wait").Observe(s.Wait.Seconds())
+	m.seconds.WithLabelValues(kind, "run").Observe(s.Run.Seconds())
+	m.seconds.WithLabelValues(kind, "commit").Observe(s.Commit.Seconds())
 }

@@ -93,10 +93,28 @@ type config struct {
 	maxBatch     int
 	syncFull     bool
 	analyzeEvery int
+	observe      func(WriteStats)
 }
 
 // Option changes how Open sets up the database.
 type Option func(*config)
+
+// WriteStats tells where one write request's time went, for the operator's
+// metrics: the writer's latency is most of an import's and of a
+// BatchUpdateFindings call's.
+type WriteStats struct {
+	// Urgent is true for customer updates (UpdateFindings), which go ahead
+	// of waiting imports.
+	Urgent bool
+	// Wait is from the request's arrival to the start of its statements:
+	// the queue and the groups before it. Run is its statements. Commit is
+	// its group's COMMIT, which writes the group's pages to the WAL.
+	Wait, Run, Commit time.Duration
+}
+
+// WithWriteObserver has f called once each write request has committed or
+// failed; f runs on the writer's goroutine and must be quick.
+func WithWriteObserver(f func(WriteStats)) Option { return func(c *config) { c.observe = f } }
 
 // WithBusyTimeout sets how long a connection waits for a lock held by another
 // process (a backup tool, the sqlite3 shell) before failing. Within one DB

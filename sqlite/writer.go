@@ -59,6 +59,8 @@ type writer struct {
 	// outEvents are the outbox events of the transaction under way, for
 	// db.recent once it commits.
 	outEvents []*muster.Event
+	// commitTook is how long the last COMMIT took, for WriteStats.
+	commitTook time.Duration
 
 	walFrames atomic.Int64 // WAL size the checkpointer last saw
 	stopCkpt  chan struct{}
@@ -77,6 +79,9 @@ type writeReq struct {
 	scopes []scopeKey
 	urgent bool // see doUrgent
 	err    chan error
+	// For WriteStats: when it was sent, and when its statements started
+	// and ended.
+	sent, began, ended time.Time
 }
 
 func newWriter(db *DB, conn *sql.Conn) (*writer, error) {
@@ -138,6 +143,9 @@ func (w *writer) doUrgent(ctx context.Context, n int, fn func(context.Context, *
 
 func (w *writer) send(r *writeReq) error {
 	ctx := r.ctx
+	if w.db.cfg.observe != nil {
+		r.sent = time.Now()
+	}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -309,7 +317,10 @@ func (w *writer) commit(group []*writeReq) (left []*writeReq) {
 			// would fail the whole group's transaction, and the driver
 			// watches a cancellable context with a goroutine per
 			// statement.
-			if err := r.fn(context.WithoutCancel(r.ctx), w.conn); err != nil {
+			r.began = w.now()
+			err := r.fn(context.WithoutCancel(r.ctx), w.conn)
+			r.ended = w.now()
+			if err != nil {
 				if _, ok := err.(cleanError); !ok {
 					return err
 				}
@@ -323,16 +334,31 @@ func (w *writer) commit(group []*writeReq) (left []*writeReq) {
 		// Alone, each request either commits or fails by itself.
 		for i, r := range group {
 			if errs[i] == nil {
-				errs[i] = w.inTx(ctx, func() error { return r.fn(context.WithoutCancel(r.ctx), w.conn) })
+				errs[i] = w.inTx(ctx, func() error {
+					r.began = w.now()
+					defer func() { r.ended = w.now() }()
+					return r.fn(context.WithoutCancel(r.ctx), w.conn)
+				})
 			}
 		}
 	} else if err != nil {
 		errs[0] = err
 	}
 	for i, r := range group {
+		if obs := w.db.cfg.observe; obs != nil && !r.began.IsZero() {
+			obs(WriteStats{Urgent: r.urgent, Wait: r.began.Sub(r.sent), Run: r.ended.Sub(r.began), Commit: w.commitTook})
+		}
 		r.err <- unwrapClean(errs[i])
 	}
 	return left
+}
+
+// now is the time for WriteStats, and the zero time when nobody observes.
+func (w *writer) now() time.Time {
+	if w.db.cfg.observe == nil {
+		return time.Time{}
+	}
+	return time.Now()
 }
 
 // inTx runs fn in a write transaction and commits unless fn fails with an
@@ -356,7 +382,12 @@ func (w *writer) inTx(ctx context.Context, fn func() error) error {
 		}
 		return err
 	}
-	if _, cerr := w.conn.ExecContext(ctx, "COMMIT"); cerr != nil {
+	start := w.now()
+	_, cerr := w.conn.ExecContext(ctx, "COMMIT")
+	if !start.IsZero() {
+		w.commitTook = time.Since(start)
+	}
+	if cerr != nil {
 		w.conn.ExecContext(ctx, "ROLLBACK")
 		return fmt.Errorf("sqlite: commit: %w", cerr)
 	}
