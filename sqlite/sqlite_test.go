@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -164,5 +165,16 @@ func TestKeyHashStable(t *testing.T) {
 	}
 	if keyHash("a", "bc") == keyHash("ab", "c") {
 		t.Error("keyHash does not separate the product ARN from the Id")
+	}
+}
+
+// TestKeyHashIsFNV1a holds keyHash to the standard FNV-1a of its input.
+func TestKeyHashIsFNV1a(t *testing.T) {
+	for _, k := range [][2]string{{"", ""}, {"p", "i"}, {"arn:aws:securityhub:us-east-1:1:product/1/default", "x/ü/1"}} {
+		h := fnv.New64a()
+		h.Write([]byte(k[0] + "\x00" + k[1]))
+		if got, want := keyHash(k[0], k[1]), int64(h.Sum64()); got != want {
+			t.Errorf("keyHash(%q, %q) = %d, want %d", k[0], k[1], got, want)
+		}
 	}
 }

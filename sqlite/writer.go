@@ -143,9 +143,7 @@ func (w *writer) doUrgent(ctx context.Context, n int, fn func(context.Context, *
 
 func (w *writer) send(r *writeReq) error {
 	ctx := r.ctx
-	if w.db.cfg.observe != nil {
-		r.sent = time.Now()
-	}
+	r.sent = w.now()
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -368,6 +366,7 @@ func (w *writer) inTx(ctx context.Context, fn func() error) error {
 		return err
 	}
 	w.grpEvents, w.outEvents = nil, w.outEvents[:0]
+	w.commitTook = 0 // a transaction that rolls back has no COMMIT
 	err := fn()
 	if _, clean := err.(cleanError); err == nil || clean {
 		// Saved with the rows they number. A transaction rolled back
