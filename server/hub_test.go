@@ -81,10 +81,21 @@ func TestHubLifecycle(t *testing.T) {
 	_, err = c.TagResource(ctx, &securityhub.TagResourceInput{ResourceArn: aws.String(arn), Tags: map[string]string{"aws:reserved": "x"}})
 	wantCode(t, err, "InvalidInputException")
 
+	// Imports look the hub up on every request (the store caches it): once
+	// the hub is disabled they must fail like everything else.
+	sdkImport(t, c, finding("111111111111", "us-west-2", "before-disable"))
 	if _, err := c.DisableSecurityHub(ctx, &securityhub.DisableSecurityHubInput{}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.DescribeHub(ctx, &securityhub.DescribeHubInput{})
+	wantCode(t, err, "InvalidAccessException")
+	_, err = c.BatchImportFindings(ctx, &securityhub.BatchImportFindingsInput{Findings: []types.AwsSecurityFinding{{
+		Id: aws.String("after-disable"), AwsAccountId: aws.String("111111111111"), ProductArn: aws.String("arn:aws:securityhub:us-west-2:111111111111:product/111111111111/default"),
+		GeneratorId: aws.String("g"), SchemaVersion: aws.String("2018-10-08"), Title: aws.String("t"), Description: aws.String("d"),
+		CreatedAt: aws.String("2024-01-01T00:00:00Z"), UpdatedAt: aws.String("2024-01-01T00:00:00Z"),
+		Severity: &types.Severity{Label: types.SeverityLabelLow}, Types: []string{"Software and Configuration Checks"},
+		Resources: []types.Resource{{Type: aws.String("Other"), Id: aws.String("r")}},
+	}}})
 	wantCode(t, err, "InvalidAccessException")
 	_, err = c.DisableSecurityHub(ctx, &securityhub.DisableSecurityHubInput{})
 	wantCode(t, err, "InvalidAccessException")
