@@ -374,3 +374,25 @@ func TestServerFailsToStart(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestRunPreloaded: a preloaded endpoint gets no import, only the
+// workload, and the bench refuses --preloaded without an endpoint.
+func TestRunPreloaded(t *testing.T) {
+	hub := &fakeHub{enabled: true}
+	srv := httptest.NewServer(hub)
+	defer srv.Close()
+	var out bytes.Buffer
+	res, err := Run(context.Background(), Options{Endpoint: srv.URL, Preloaded: true, Findings: 500, Queries: 2, Now: testNow, Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 0 || len(hub.findings) != 0 || len(hub.queries) != 8*2 {
+		t.Errorf("imported %d, hub has %d findings and %d queries", res.Imported, len(hub.findings), len(hub.queries))
+	}
+	if !strings.Contains(out.String(), "skipped") {
+		t.Errorf("table does not say the import was skipped:\n%s", out.String())
+	}
+	if _, err := Run(context.Background(), Options{Preloaded: true}); err == nil || !strings.Contains(err.Error(), "--preloaded needs the endpoint") {
+		t.Errorf("no endpoint: err = %v", err)
+	}
+}

@@ -101,6 +101,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	queries := fs.Int("queries", 50, "import: GetFindings calls per query kind")
 	region := fs.String("region", "us-east-1", "region")
 	settle := fs.Duration("settle", 10*time.Second, "wait after the first import, so that what follows sees a store at rest")
+	preloaded := fs.Bool("preloaded", false, "the --endpoint already holds the --findings findings (a copy of a store an earlier run loaded, with the same --region): skip importing them")
 	duration := fs.Duration("duration", time.Minute, "mixed: how long the mixed workload runs")
 	updaters := fs.Int("updaters", 2, "mixed: concurrent BatchUpdateFindings clients")
 	reimport := fs.Float64("reimport", 0.3, "mixed: share of each import batch that re-imports stored findings (0 for none)")
@@ -156,6 +157,9 @@ Flags:
 	if *workload == bench.WorkloadRetention && *endpoint != "" {
 		return fmt.Errorf("--workload retention restarts the server with its clock moved forward, so it cannot use --endpoint")
 	}
+	if *preloaded && *endpoint == "" {
+		return fmt.Errorf("--preloaded needs the --endpoint of a server that holds the findings")
+	}
 	if *reimport < 0 || *reimport > 1 {
 		return fmt.Errorf("--reimport %v: want a share between 0 and 1", *reimport)
 	}
@@ -179,6 +183,7 @@ Flags:
 		Queries:          *queries,
 		Region:           *region,
 		Settle:           *settle,
+		Preloaded:        *preloaded,
 		Out:              stdout,
 		Duration:         *duration,
 		Updaters:         *updaters,
