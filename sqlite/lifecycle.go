@@ -262,31 +262,50 @@ const deleteChunk = 500
 
 // DeleteExpired picks aged-out findings from the findings_retain index,
 // oldest first (archived ones before the others), and deletes them with
-// their documents, attribute rows and history in one transaction of the
-// writer. A zero cutoff expires nothing of its kind; a Limit ≤ 0 means
-// defaultExpireLimit.
+// their documents, attribute rows and history, in transactions of the
+// writer of at most Limit findings looked at. A zero cutoff expires
+// nothing of its kind; a Limit ≤ 0 means defaultExpireLimit.
+//
+// The index holds retain_at, a lower bound of each finding's retention
+// clock that writes move only when a finding changes class (see
+// updateSet). An entry behind its cutoff whose finding has been updated
+// since is moved up to the finding's clock instead, once: so most
+// re-imports and updates leave the index alone, and the job does the
+// moving, a little at a time, for findings that live long enough.
 func (db *DB) DeleteExpired(ctx context.Context, q muster.RetentionQuery) (int, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = defaultExpireLimit
 	}
-	var n int
-	err := db.w.do(ctx, limit, func(ctx context.Context, c *sql.Conn) error {
-		var err error
-		n, err = db.w.deleteExpired(ctx, q, limit)
-		return err
-	})
-	if err != nil {
-		return 0, err
+	deleted := 0
+	for deleted < limit {
+		want := limit - deleted
+		var n, seen int
+		err := db.w.do(ctx, want, func(ctx context.Context, c *sql.Conn) error {
+			var err error
+			n, seen, err = db.w.deleteExpired(ctx, q, want)
+			return err
+		})
+		if err != nil {
+			return deleted, err
+		}
+		deleted += n
+		if seen < want {
+			break // nothing more behind the cutoffs
+		}
 	}
-	return n, nil
+	return deleted, nil
 }
 
 // expiredQuery selects the findings of one class (ARCHIVED or not) whose
-// retention clock is before a cutoff. INDEXED BY makes it fail rather than
-// scan the table should the index ever not fit the query.
-const expiredQuery = `SELECT rid FROM findings INDEXED BY findings_retain
+// retain_at is before a cutoff, with what their retention clock is made
+// of. INDEXED BY makes it fail rather than scan the table should the index
+// ever not fit the query.
+const expiredQuery = `SELECT rid, updated_at, processed_at FROM findings INDEXED BY findings_retain
 	WHERE (record_state IS 'ARCHIVED') = ? AND retain_at < ? LIMIT ?`
+
+// moveRetain moves a finding's findings_retain entry up to its clock.
+const moveRetain = `UPDATE findings SET retain_at = ? WHERE rid = ?`
 
 // deleteChains deletes the history of the findings whose rids fill in the
 // %s: it walks each chain from the finding's last_seq by prev, one lookup
@@ -297,30 +316,53 @@ const deleteChains = `WITH RECURSIVE chain(seq) AS (
 		SELECT h.prev FROM chain c CROSS JOIN history h ON h.seq = c.seq WHERE h.prev IS NOT NULL)
 	DELETE FROM history WHERE seq IN (SELECT seq FROM chain)`
 
-func (w *writer) deleteExpired(ctx context.Context, q muster.RetentionQuery, limit int) (int, error) {
+// deleteExpired looks at up to limit findings_retain entries behind their
+// cutoffs, deletes the findings whose clock is behind too and moves the
+// others' entries; it returns how many it deleted and looked at.
+func (w *writer) deleteExpired(ctx context.Context, q muster.RetentionQuery, limit int) (deleted, seen int, err error) {
 	var rids []any
+	type move struct{ rid, clock int64 }
+	var moves []move
 	classes := []struct {
 		archived int
 		before   time.Time
 	}{{1, q.ArchivedBefore}, {0, q.ActiveBefore}}
 	for _, c := range classes {
-		if c.before.IsZero() || len(rids) >= limit {
+		if c.before.IsZero() || seen >= limit {
 			continue
 		}
-		rows, err := w.conn.QueryContext(ctx, expiredQuery, c.archived, c.before.UnixMilli(), limit-len(rids))
+		cutoff := c.before.UnixMilli()
+		rows, err := w.conn.QueryContext(ctx, expiredQuery, c.archived, cutoff, limit-seen)
 		if err != nil {
-			return 0, cleanError{err}
+			return 0, 0, cleanError{err}
 		}
 		for rows.Next() {
-			var rid int64
-			if err := rows.Scan(&rid); err != nil {
+			var (
+				rid, processed int64
+				updated        sql.NullInt64
+			)
+			if err := rows.Scan(&rid, &updated, &processed); err != nil {
 				rows.Close()
-				return 0, cleanError{err}
+				return 0, 0, cleanError{err}
 			}
-			rids = append(rids, rid)
+			seen++
+			clock := processed / int64(time.Millisecond)
+			if updated.Valid && updated.Int64 > clock {
+				clock = updated.Int64
+			}
+			if clock < cutoff {
+				rids = append(rids, rid)
+			} else {
+				moves = append(moves, move{rid, clock})
+			}
 		}
 		if err := rows.Close(); err != nil {
-			return 0, cleanError{err}
+			return 0, 0, cleanError{err}
+		}
+	}
+	for _, m := range moves {
+		if _, err := w.conn.ExecContext(ctx, moveRetain, m.clock, m.rid); err != nil {
+			return 0, 0, err
 		}
 	}
 	for start := 0; start < len(rids); start += deleteChunk {
@@ -328,16 +370,16 @@ func (w *writer) deleteExpired(ctx context.Context, q muster.RetentionQuery, lim
 		in := "(?" + strings.Repeat(",?", len(chunk)-1) + ")"
 		// The history chains first, while findings.last_seq leads to them.
 		if _, err := w.conn.ExecContext(ctx, fmt.Sprintf(deleteChains, in), chunk...); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		for _, table := range []string{"attrs", "docs", "groupvals", "findings"} {
 			if _, err := w.conn.ExecContext(ctx, "DELETE FROM "+table+" WHERE rid IN "+in, chunk...); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 		}
 	}
 	w.noteGroupDeletes(rids)
-	return len(rids), nil
+	return len(rids), seen, nil
 }
 
 // Usage reads the usage rows of the UTC days from through to.

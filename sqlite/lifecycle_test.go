@@ -77,7 +77,7 @@ func TestLifecyclePlans(t *testing.T) {
 		args    []any
 		want    string
 	}{
-		{"expired", expiredQuery, []any{1, 5, 500}, "SEARCH findings USING COVERING INDEX findings_retain (<expr>=? AND retain_at<?)"},
+		{"expired", expiredQuery, []any{1, 5, 500}, "SEARCH findings USING INDEX findings_retain (<expr>=? AND retain_at<?)"},
 		{"delete history", fmt.Sprintf(deleteChains, "(?,?)"), []any{1, 2}, strings.Join([]string{
 			"SEARCH history USING INTEGER PRIMARY KEY (rowid=?)",
 			"LIST SUBQUERY 3",
@@ -95,7 +95,7 @@ func TestLifecyclePlans(t *testing.T) {
 		{"history head", historyHead, []any{1, keyHash("p", "i"), "p", "i"}, "SEARCH findings USING INDEX findings_kh (sid=? AND kh=?)"},
 		{"history from", historyFrom, []any{1}, "SEARCH history USING INTEGER PRIMARY KEY (rowid=?)"},
 		{"history step", historyStep, []any{1}, "SEARCH history USING INTEGER PRIMARY KEY (rowid=?)"},
-		{"read findings", readQ, readArgs, "SCAN 2-ROW VALUES CLAUSE\nSEARCH f USING INDEX findings_kh (sid=? AND kh=?)\nSEARCH d USING INTEGER PRIMARY KEY (rowid=?)"},
+		{"read findings", readQ, readArgs, "SCAN 2-ROW VALUES CLAUSE\nSEARCH f USING INDEX findings_kh (sid=? AND kh=?)\nSEARCH d USING INTEGER PRIMARY KEY (rowid=?)\nSEARCH g USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN"},
 		{"current versions", curQ, curArgs, "SCAN 2-ROW VALUES CLAUSE\nSEARCH f USING INDEX findings_kh (sid=? AND kh=?)"},
 	} {
 		got := plan(t, db, c.q, c.args...)
@@ -614,5 +614,154 @@ func TestUrgentWrites(t *testing.T) {
 	}
 	if len(w.queue) != 0 {
 		t.Errorf("left in the queue: %v", names(w.queue))
+	}
+}
+
+// TestRetainLowerBound holds DeleteExpired to each finding's real clock
+// while writes leave findings_retain behind it: a finding re-imported
+// since its entry was made is kept and its entry moved up, one that moves
+// to ARCHIVED is on the archived clock from that import, and a run of
+// moves longer than Limit does not end a pass early.
+func TestRetainLowerBound(t *testing.T) {
+	db := openTemp(t)
+	defer db.Close()
+	ctx := context.Background()
+	day := func(n int) time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n) }
+	mk := func(id, state string, at time.Time) *muster.Finding {
+		f := storetest.NewFinding("us-east-1", filter.Doc{"Id": id, "ProductArn": "p", "AwsAccountId": "1",
+			"UpdatedAt": asff.FormatTime(at), "RecordState": state})
+		f.ProcessedAt = at
+		return f
+	}
+	retain := func(id string) int64 {
+		t.Helper()
+		var r int64
+		if err := db.rdb.QueryRow(`SELECT retain_at FROM findings WHERE id = ?`, id).Scan(&r); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		return r
+	}
+	var fs []*muster.Finding
+	for i := range 7 {
+		fs = append(fs, mk(fmt.Sprint("kept-", i), "ACTIVE", day(0)))
+	}
+	fs = append(fs, mk("old", "ACTIVE", day(0)), mk("archived", "ACTIVE", day(0)))
+	if _, err := db.UpsertFindings(ctx, fs, keepIncoming); err != nil {
+		t.Fatal(err)
+	}
+	// Re-imported on day 60 (day 70 for "archived"): the same class, so
+	// the entries stay at day 0.
+	fs = fs[:0]
+	for i := range 7 {
+		fs = append(fs, mk(fmt.Sprint("kept-", i), "ACTIVE", day(60)))
+	}
+	fs = append(fs, mk("archived", "ARCHIVED", day(70)))
+	if _, err := db.UpsertFindings(ctx, fs, keepIncoming); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := retain("kept-0"), day(0).UnixMilli(); got != want {
+		t.Errorf("kept-0 retain_at %d after a re-import of the same class, want %d (unmoved)", got, want)
+	}
+	if got, want := retain("archived"), day(70).UnixMilli(); got != want {
+		t.Errorf("archived retain_at %d, want %d (moved with its class)", got, want)
+	}
+	// Day 95: only "old" is 90 days behind. The seven kept entries come
+	// before it in the index; they are moved, more than Limit, in
+	// transactions of at most Limit entries, before "old" is reached.
+	n, err := db.DeleteExpired(ctx, muster.RetentionQuery{ActiveBefore: day(5), ArchivedBefore: day(65), Limit: 3})
+	if err != nil || n != 1 {
+		t.Fatalf("day 95: deleted %d, %v; want 1 (old)", n, err)
+	}
+	if got, want := retain("kept-6"), day(60).UnixMilli(); got != want {
+		t.Errorf("kept-6 retain_at %d after the pass, want %d (moved up)", got, want)
+	}
+	n, err = db.DeleteExpired(ctx, muster.RetentionQuery{ActiveBefore: day(11), ArchivedBefore: day(71), Limit: 3})
+	if err != nil || n != 1 {
+		t.Fatalf("day 101: deleted %d, %v; want 1 (archived)", n, err)
+	}
+	n, err = db.DeleteExpired(ctx, muster.RetentionQuery{ActiveBefore: day(61), ArchivedBefore: day(61), Limit: 10})
+	if err != nil || n != 7 {
+		t.Fatalf("day 151: deleted %d, %v; want 7", n, err)
+	}
+	left, err := db.CountFindings(ctx)
+	if err != nil || left != 0 {
+		t.Fatalf("%d findings left, %v", left, err)
+	}
+}
+
+// TestUpdateSet holds an UPDATE to the indexed columns that change: each
+// one it sets rewrites that column's index entries.
+func TestUpdateSet(t *testing.T) {
+	cols := rowCols{updatedAt: int64(5), severity: "HIGH", workflow: "NEW", recordState: "ACTIVE"}
+	for _, c := range []struct {
+		name string
+		hot  hot
+		want colSet
+		args []any
+	}{
+		{"nothing", hot{updatedAt: int64(5), severity: "HIGH", workflow: "NEW", recordState: "ACTIVE"}, 0, []any{}},
+		{"workflow", hot{updatedAt: int64(5), severity: "HIGH", workflow: "NOTIFIED", recordState: "ACTIVE"}, setWorkflow, []any{"NOTIFIED"}},
+		{"re-import", hot{updatedAt: int64(9), severity: "LOW", workflow: "NEW", recordState: "ACTIVE"}, setUpdatedAt | setSeverity, []any{int64(9), "LOW"}},
+		{"archived", hot{updatedAt: int64(9), severity: "HIGH", workflow: "NEW", recordState: "ARCHIVED"}, setUpdatedAt | setRecordState | setRetainAt, []any{int64(9), "ARCHIVED", int64(77)}},
+		{"to NULL", hot{updatedAt: nil, severity: "HIGH", workflow: "NEW", recordState: "ACTIVE"}, setUpdatedAt, []any{nil}},
+	} {
+		set, args := updateSet(cols, c.hot, 77)
+		if set != c.want || !slices.Equal(args, c.args) {
+			t.Errorf("%s: set %05b %v, want %05b %v", c.name, set, args, c.want, c.args)
+		}
+	}
+	if !sameCol([]byte("ARCHIVED"), "ARCHIVED") || sameCol(int64(1), "1") {
+		t.Error("sameCol")
+	}
+}
+
+// TestAttrsFollowReimports holds the attrs rows to the stored document
+// across re-imports that change, keep or drop resources: a change is
+// decided from the stored groupvals row, not the stored document.
+func TestAttrsFollowReimports(t *testing.T) {
+	db := openTemp(t)
+	defer db.Close()
+	ctx := context.Background()
+	res := func(ids ...string) []any {
+		var out []any
+		for _, id := range ids {
+			out = append(out, map[string]any{"Type": "T-" + id[:1], "Id": id})
+		}
+		return out
+	}
+	for i, resources := range [][]any{res("a1", "b1"), res("a1", "b1"), res("b1", "c1"), res("c1"), res("a1", "a2", "c1")} {
+		f := storetest.NewFinding("us-east-1", filter.Doc{"Id": "f", "ProductArn": "p", "AwsAccountId": "1",
+			"UpdatedAt": fmt.Sprintf("2024-01-0%dT00:00:00Z", i+1), "Resources": resources})
+		if _, err := db.UpsertFindings(ctx, []*muster.Finding{f}, keepIncoming); err != nil {
+			t.Fatal(err)
+		}
+		_, want, err := columnValues(f.Doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.rdb.Query(`SELECT field, value FROM attrs`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []attr
+		for rows.Next() {
+			var a attr
+			if err := rows.Scan(&a.field, &a.value); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, a)
+		}
+		rows.Close()
+		cmpAttr := func(a, b attr) int {
+			if a.field != b.field {
+				return a.field - b.field
+			}
+			return strings.Compare(a.value, b.value)
+		}
+		slices.SortFunc(got, cmpAttr)
+		slices.SortFunc(want, cmpAttr)
+		if !slices.Equal(got, want) {
+			t.Errorf("import %d: attrs %v, want %v", i, got, want)
+		}
 	}
 }

@@ -48,6 +48,18 @@ type base struct {
 	rid, version int64 // rid 0: no finding under the key
 	lastSeq      int64 // seq of its newest history record; 0: none
 	stored       *muster.Finding
+	// cols are the row's indexed columns as stored, so that a write
+	// sets only those that change (see updateSet).
+	cols rowCols
+	// groups is the finding's groupvals row, nil if it has none: it holds
+	// the attrs values too, so that deciding a change need not parse the
+	// stored document again to know what to rewrite.
+	groups []byte
+}
+
+// rowCols are the indexed columns of a findings row: nil is NULL.
+type rowCols struct {
+	updatedAt, severity, workflow, recordState any
 }
 
 // planned is one key's writes that a request decided on.
@@ -136,11 +148,9 @@ func (r *request) decide(bases []*base, only []bool, plans []*planned, results [
 		if p == nil {
 			p = &planned{base: b}
 			if b.stored != nil {
-				var old hot
-				if old, p.oldAttrs, err = columnValues(b.stored.Doc); err != nil {
+				if p.oldAttrs, p.oldGroups, err = storedAttrs(b); err != nil {
 					return fmt.Errorf("sqlite: stored finding %s: %w", b.stored.ID, err)
 				}
-				p.oldGroups = old.groups
 			}
 			plans[ki] = p
 		}
@@ -162,6 +172,27 @@ func (r *request) decide(bases []*base, only []bool, plans []*planned, results [
 		}
 	}
 	return nil
+}
+
+// storedAttrs returns the attrs and groupvals rows of a stored finding:
+// from its groupvals row, which holds the attrs values, or from its
+// document when it has none.
+func storedAttrs(b *base) ([]attr, []byte, error) {
+	if b.groups != nil {
+		gv, err := decodeGroupVals(b.groups)
+		if err == nil {
+			var attrs []attr
+			for _, v := range gv.multi[1] {
+				attrs = append(attrs, attr{attrResourceID, v})
+			}
+			for _, v := range gv.multi[2] {
+				attrs = append(attrs, attr{attrResourceType, v})
+			}
+			return attrs, b.groups, nil
+		}
+	}
+	old, attrs, err := columnValues(b.stored.Doc)
+	return attrs, old.groups, err
 }
 
 // plan decides r from a read of its keys on the read pool, unless the
@@ -289,8 +320,8 @@ func (r *request) keysQuery(kis []int, sid int64, cols, join string) (string, []
 // keysQuery's columns and join for reading stored findings (readBases),
 // and its columns for checking them (current).
 const (
-	readCols = "f.rid, f.version, f.last_seq, f.processed_at, f.customized, d.doc"
-	readJoin = " CROSS JOIN docs d ON d.rid = f.rid"
+	readCols = "f.rid, f.version, f.last_seq, f.processed_at, f.customized, f.updated_at, f.severity_label, f.workflow_status, f.record_state, g.v, d.doc"
+	readJoin = " CROSS JOIN docs d ON d.rid = f.rid LEFT JOIN groupvals g ON g.rid = f.rid"
 	curCols  = "f.rid, f.version"
 )
 
@@ -324,9 +355,11 @@ func (db *DB) readChunk(ctx context.Context, r *request, sk scopeKey, q string, 
 			k                                 muster.FindingKey
 			rid, version, processed, customed int64
 			last                              sql.NullInt64
-			doc                               []byte
+			cols                              rowCols
+			groups, doc                       []byte
 		)
-		if err := rows.Scan(&k.ProductARN, &k.ID, &rid, &version, &last, &processed, &customed, &doc); err != nil {
+		if err := rows.Scan(&k.ProductARN, &k.ID, &rid, &version, &last, &processed, &customed,
+			&cols.updatedAt, &cols.severity, &cols.workflow, &cols.recordState, &groups, &doc); err != nil {
 			return err
 		}
 		k.Account = sk.account
@@ -334,7 +367,7 @@ func (db *DB) readChunk(ctx context.Context, r *request, sk scopeKey, q string, 
 		if !ok {
 			return fmt.Errorf("sqlite: read a key not asked for: %s", k.ID)
 		}
-		bases[ki] = &base{rid: rid, version: version, lastSeq: last.Int64, stored: &muster.Finding{
+		bases[ki] = &base{rid: rid, version: version, lastSeq: last.Int64, cols: cols, groups: groups, stored: &muster.Finding{
 			Region: sk.region, FindingKey: k, Doc: doc,
 			ProcessedAt: time.Unix(0, processed).UTC(), Customized: asff.Customized(customed),
 		}}
@@ -413,12 +446,15 @@ func (w *writer) stored(ctx context.Context, kr keyRef, rid int64) (*base, error
 	var (
 		version, processed, custom int64
 		last                       sql.NullInt64
-		doc                        []byte
+		cols                       rowCols
+		groups, doc                []byte
 	)
-	if err := w.st.sel.QueryRowContext(ctx, rid).Scan(&version, &last, &processed, &custom, &doc); err != nil {
+	err := w.st.sel.QueryRowContext(ctx, rid).Scan(&version, &last, &processed, &custom,
+		&cols.updatedAt, &cols.severity, &cols.workflow, &cols.recordState, &groups, &doc)
+	if err != nil {
 		return nil, err
 	}
-	return &base{rid: rid, version: version, lastSeq: last.Int64, stored: &muster.Finding{
+	return &base{rid: rid, version: version, lastSeq: last.Int64, cols: cols, groups: groups, stored: &muster.Finding{
 		Region: kr.sk.region, FindingKey: kr.k, Doc: doc,
 		ProcessedAt: time.Unix(0, processed).UTC(), Customized: asff.Customized(custom),
 	}}, nil
@@ -559,7 +595,13 @@ func (w *writer) write(ctx context.Context, kr keyRef, sid int64, p *planned) er
 			return err
 		}
 	} else {
-		if _, err := w.st.upd.ExecContext(ctx, hot.updatedAt, hot.severity, hot.workflow, hot.recordState, pa.UnixNano(), custom, retain, w.ver, nullable(last), rid); err != nil {
+		set, args := updateSet(p.base.cols, hot, retain)
+		upd, err := w.st.update(ctx, set)
+		if err != nil {
+			return err
+		}
+		args = append(args, pa.UnixNano(), custom, w.ver, nullable(last), rid)
+		if _, err := upd.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 		if _, err := w.st.updDoc.ExecContext(ctx, out.Doc, rid); err != nil {
