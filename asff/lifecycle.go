@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/muster-hub/muster/model"
 )
 
 // Customized is the set of a finding's attributes that the customer has
@@ -79,53 +81,80 @@ type BatchUpdate struct {
 	RelatedFindings   []RelatedFinding
 }
 
+// Applied is a finding as one BatchUpdateFindings call leaves it.
+type Applied struct {
+	Doc        []byte
+	Customized Customized
+	// Updates are the fields that changed, as Diff(old, Doc) gives them.
+	Updates []FieldUpdate
+
+	obj *object // Doc split
+	// set are the members Apply set: with the stored members valid, the
+	// only ones Check need look at besides those of the severity and
+	// types rule.
+	set []string
+}
+
 // Apply returns what BatchUpdateFindings makes of the stored finding doc,
 // and its customized set after the update. It changes only top-level
 // members — FindingProviderFields stays the provider's — and sets
 // ProcessedAt to now but leaves UpdatedAt alone, since UpdatedAt is the
 // provider's clock that the next import is compared with.
-func (u *BatchUpdate) Apply(doc []byte, c Customized, now time.Time) ([]byte, Customized, error) {
+//
+// Updates are worked out from the members Apply set, against the split
+// stored document, rather than by Diff parsing both documents again.
+func (u *BatchUpdate) Apply(doc []byte, c Customized, now time.Time) (Applied, error) {
 	d, err := splitObject(doc)
 	if err != nil {
-		return nil, c, err
+		return Applied{}, err
 	}
+	old := &object{names: slices.Clone(d.names), vals: slices.Clone(d.vals)}
+	a := Applied{obj: d}
+	mark := func(names ...string) { a.set = append(a.set, names...) }
 	if u.Note != nil {
 		setNote(d, u.Note, now)
 		c &^= LegacyNote
+		mark("Note")
 	}
 	if u.Severity != nil {
 		if err := u.Severity.apply(d); err != nil {
-			return nil, c, err
+			return Applied{}, err
 		}
 		c |= CustomSeverity
+		mark("Severity")
 	}
 	if u.VerificationState != nil {
 		d.setString("VerificationState", *u.VerificationState)
+		mark("VerificationState")
 	}
 	if u.Confidence != nil {
 		d.set("Confidence", strconv.AppendInt(nil, int64(*u.Confidence), 10))
 		c |= CustomConfidence
+		mark("Confidence")
 	}
 	if u.Criticality != nil {
 		d.set("Criticality", strconv.AppendInt(nil, int64(*u.Criticality), 10))
 		c |= CustomCriticality
+		mark("Criticality")
 	}
 	// A nil slice is an absent member, an empty one a request to clear it.
 	if u.Types != nil {
 		b, err := json.Marshal(u.Types, lenient)
 		if err != nil {
-			return nil, c, err
+			return Applied{}, err
 		}
 		d.set("Types", b)
 		c |= CustomTypes
+		mark("Types")
 	}
 	if u.RelatedFindings != nil {
 		b, err := json.Marshal(u.RelatedFindings, lenient)
 		if err != nil {
-			return nil, c, err
+			return Applied{}, err
 		}
 		d.set("RelatedFindings", b)
 		c |= CustomRelatedFindings
+		mark("RelatedFindings")
 	}
 	if len(u.UserDefinedFields) > 0 {
 		// AWS adds and overwrites the given keys and keeps the others.
@@ -139,6 +168,7 @@ func (u *BatchUpdate) Apply(doc []byte, c Customized, now time.Time) ([]byte, Cu
 			udf.setString(k, u.UserDefinedFields[k])
 		}
 		d.setObject("UserDefinedFields", udf)
+		mark("UserDefinedFields")
 	}
 	if u.Workflow != nil && u.Workflow.Status != "" {
 		// WorkflowState is deprecated and AWS does not derive it from
@@ -146,9 +176,55 @@ func (u *BatchUpdate) Apply(doc []byte, c Customized, now time.Time) ([]byte, Cu
 		wf := d.object("Workflow")
 		wf.setString("Status", u.Workflow.Status)
 		d.setObject("Workflow", wf)
+		mark("Workflow")
 	}
 	d.setString("ProcessedAt", FormatTime(now))
-	return d.bytes(), c, nil
+	mark("ProcessedAt")
+	a.Doc, a.Customized = d.bytes(), c
+	a.Updates = diffSorted(old, d)
+	return a, nil
+}
+
+// checkedAlways are the members of the severity and types rule, which
+// Applied.Check reads whatever the update set.
+var checkedAlways = []string{"Severity", "Types", "FindingProviderFields"}
+
+// Check is Check(a.Doc) for a document that was valid before Apply: it
+// checks the size of the document and the members Apply set, in
+// document order, and the severity and types rule, and reports the first
+// failure as Check would.
+func (a *Applied) Check() error {
+	if len(a.Doc) > MaxFindingSize {
+		return &Invalid{Reason: msgTooLarge}
+	}
+	checked := func(name string) bool {
+		return slices.Contains(a.set, name) || slices.Contains(checkedAlways, name)
+	}
+	if len(a.Doc) >= MaxFieldLength {
+		for i, name := range a.obj.names {
+			if checked(name) {
+				if err := checkFieldLengths(a.obj.vals[i]); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	c := checkers.Get().(*checker)
+	*c = checker{}
+	defer checkers.Put(c)
+	for i, name := range a.obj.names {
+		if !checked(name) {
+			continue
+		}
+		if err := model.ValidateMember(findingShape, name, a.obj.vals[i], c); err != nil {
+			var verr *model.ValidationError
+			if errors.As(err, &verr) {
+				return &Invalid{Path: verr.Path, Reason: verr.Reason, Err: verr.Err}
+			}
+			return err
+		}
+	}
+	return c.anyOf()
 }
 
 // apply edits the stored top-level Severity of d rather than replacing it,
@@ -236,6 +312,11 @@ func Diff(old, new []byte) ([]FieldUpdate, error) {
 	if err != nil {
 		return nil, err
 	}
+	return diffSorted(o, n), nil
+}
+
+// diffSorted is Diff of two split documents.
+func diffSorted(o, n *object) []FieldUpdate {
 	var out []FieldUpdate
 	diffObjects(&out, "", o, n)
 	slices.SortFunc(out, func(a, b FieldUpdate) int {
@@ -249,7 +330,7 @@ func Diff(old, new []byte) ([]FieldUpdate, error) {
 		}
 		return strings.Compare(a.New, b.New)
 	})
-	return out, nil
+	return out
 }
 
 // diffObjects appends the differences between objects o and n, whose path

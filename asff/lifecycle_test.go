@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -265,7 +266,8 @@ func TestCustomizeThenReimport(t *testing.T) {
 	}
 	first := complete(`{"Id":"a","ProductArn":"p","UpdatedAt":"2024-01-01T00:00:00Z","Severity":{"Label":"LOW","Original":"2"},"Confidence":10,"Note":{"Text":"p1","UpdatedBy":"p","UpdatedAt":"2024-01-01T00:00:00Z"}}`)
 	label := "CRITICAL"
-	doc, c, err := (&BatchUpdate{Severity: &SeverityUpdate{Label: &label}}).Apply(first, 0, now)
+	a, err := (&BatchUpdate{Severity: &SeverityUpdate{Label: &label}}).Apply(first, 0, now)
+	doc, c := a.Doc, a.Customized
 	if err != nil || c != CustomSeverity {
 		t.Fatal(c, err)
 	}
@@ -510,7 +512,8 @@ func TestApply(t *testing.T) {
 			if doc == "" {
 				doc = stored
 			}
-			out, c, err := tc.u.Apply([]byte(doc), tc.c, now)
+			a, err := tc.u.Apply([]byte(doc), tc.c, now)
+			out, c := a.Doc, a.Customized
 			if tc.err {
 				if err == nil {
 					t.Fatalf("no error; got %s", out)
@@ -519,6 +522,16 @@ func TestApply(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			// Apply's Updates and Check stand in for Diff and Check of
+			// the whole document.
+			if diff, err := Diff([]byte(doc), out); err != nil || !slices.Equal(a.Updates, diff) {
+				t.Errorf("Updates %v, Diff %v (%v)", a.Updates, diff, err)
+			}
+			if Check([]byte(doc)) == nil { // Applied.Check assumes a valid stored finding
+				if got, want := a.Check(), Check(out); fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("Applied.Check() = %v, Check = %v", got, want)
+				}
 			}
 			if c != tc.wantC {
 				t.Errorf("customized = %b, want %b", c, tc.wantC)
@@ -595,7 +608,7 @@ func TestApplyLegacy(t *testing.T) {
 	if _, _, err := ApplyLegacy([]byte(`[]`), 0, nil, "ARCHIVED", now); err == nil {
 		t.Error("a non-object document was accepted")
 	}
-	if _, _, err := (&BatchUpdate{}).Apply([]byte(`{"a":`), 0, now); err == nil {
+	if _, err := (&BatchUpdate{}).Apply([]byte(`{"a":`), 0, now); err == nil {
 		t.Error("Apply accepted an invalid document")
 	}
 }
@@ -850,4 +863,52 @@ func FuzzDiff(f *testing.F) {
 			t.Fatalf("Diff(%q, %q) is not the reverse of the other way (-want +got):\n%s", a, b, dd)
 		}
 	})
+}
+
+// TestAppliedCheck holds Applied.Check, which checks only what an update
+// set, to Check of the whole document, for valid stored findings and
+// updates that make them valid or not.
+func TestAppliedCheck(t *testing.T) {
+	now := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	str := func(s string) *string { return &s }
+	num := func(n int) *int { return &n }
+	long := strings.Repeat("x", 600)
+	withFPF := strings.Replace(base, `"Title"`, `"FindingProviderFields": {"Types": ["a/b"], "Severity": {"Label": "LOW"}}, "Title"`, 1)
+	var pf []string
+	for i := range 20 {
+		pf = append(pf, fmt.Sprintf(`"f%d": "%s"`, i, strings.Repeat("v", 2000)))
+	}
+	big := strings.Replace(base, `"Product Name": "Trivy"`, strings.Join(pf, ", "), 1) // a document over MaxFieldLength
+	for _, stored := range []string{base, withFPF, big} {
+		if err := Check([]byte(stored)); err != nil {
+			t.Fatalf("stored finding invalid: %v", err)
+		}
+		for i, u := range []BatchUpdate{
+			{Workflow: &WorkflowUpdate{Status: "NOTIFIED"}, Note: &NoteUpdate{Text: "t", UpdatedBy: "me"}},
+			{Workflow: &WorkflowUpdate{Status: "NOPE"}},
+			{Note: &NoteUpdate{Text: long, UpdatedBy: "me"}},
+			{Note: &NoteUpdate{Text: strings.Repeat("n", MaxFieldLength), UpdatedBy: "me"}},
+			{Confidence: num(101)},
+			{Criticality: num(-1)},
+			{Severity: &SeverityUpdate{Normalized: num(40)}},
+			{VerificationState: str("MAYBE")},
+			{Types: []string{}},
+			{Types: []string{"not a/valid/type/at all"}},
+			{UserDefinedFields: map[string]string{strings.Repeat("k", 129): "v"}},
+			{UserDefinedFields: map[string]string{"k": strings.Repeat("v", 1025)}},
+			{RelatedFindings: []RelatedFinding{{ProductArn: "arn:aws:securityhub:us-east-1::product/aws/guardduty", Id: "x"}}},
+			{Note: &NoteUpdate{Text: strings.Repeat("big", 2000), UpdatedBy: "me"}, UserDefinedFields: map[string]string{"a": long, "b": long}},
+		} {
+			a, err := u.Apply([]byte(stored), 0, now)
+			if err != nil {
+				continue // refused before any check
+			}
+			if got, want := a.Check(), Check(a.Doc); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("stored %d bytes, update %d: Applied.Check() = %v, Check = %v", len(stored), i, got, want)
+			}
+			if diff, err := Diff([]byte(stored), a.Doc); err != nil || !slices.Equal(a.Updates, diff) {
+				t.Errorf("update %d: Updates %v, Diff %v (%v)", i, a.Updates, diff, err)
+			}
+		}
+	}
 }

@@ -132,6 +132,48 @@ func ValidateWith(s *Shape, raw []byte, v Visitor) error {
 	return nil
 }
 
+// ValidateMember validates raw as the value of member name of structure s,
+// as ValidateWith(s, …) does when it meets the member in a document: the
+// same rules and paths (data.name…), the same calls of v. It lets a caller
+// that changed a few members of a valid document check only those. A null
+// value is an absent member; a name s does not define is checked as
+// I-JSON only.
+func ValidateMember(s *Shape, name string, raw []byte, v Visitor) error {
+	w := walkers.Get().(*walker)
+	w.rd.Reset(raw)
+	w.dec.Reset(&w.rd)
+	w.vis = v
+	w.counter, _ = v.(KeyCounter)
+	w.path = AppendPathName(append(w.path[:0], "data"...), name)
+	var verr *ValidationError
+	i, ok := infoOf(s).lookup([]byte(name))
+	switch {
+	case !ok || s.Members[i].Location != "":
+		verr = w.any()
+	case w.dec.PeekKind() == 'n':
+		if _, err := w.dec.ReadToken(); err != nil {
+			verr = w.syntax(err)
+		}
+	default:
+		m := &s.Members[i]
+		if w.vis != nil {
+			w.vis.Member(s, m)
+		}
+		verr = w.value(&shapes[m.Shape], Field{Parent: s, Member: m, Shape: &shapes[m.Shape]}, m)
+	}
+	if verr == nil {
+		if _, err := w.dec.ReadToken(); err != io.EOF {
+			verr = &ValidationError{Path: string(w.path), Reason: "is not valid JSON: data after the value", Err: ErrNotIJSON}
+		}
+	}
+	w.vis, w.counter = nil, nil
+	walkers.Put(w)
+	if verr != nil {
+		return verr
+	}
+	return nil
+}
+
 var walkers = sync.Pool{New: func() any { return new(walker) }}
 
 type walker struct {
