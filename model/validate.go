@@ -114,18 +114,9 @@ func Validate(s *Shape, raw []byte) error {
 // ValidateWith is Validate with extra rules from v (which may be nil),
 // checked in the same pass.
 func ValidateWith(s *Shape, raw []byte, v Visitor) error {
-	w := walkers.Get().(*walker)
-	w.rd.Reset(raw)
-	w.dec.Reset(&w.rd)
-	w.vis = v
-	w.counter, _ = v.(KeyCounter)
-	w.path = append(w.path[:0], "data"...)
+	w := getWalker(raw, v)
 	err := w.run(s)
-	w.vis, w.counter = nil, nil
-	if cap(w.path) > 4096 || cap(w.scratch) > 1<<16 {
-		w.path, w.scratch = nil, nil
-	}
-	walkers.Put(w)
+	putWalker(w)
 	if err != nil {
 		return err
 	}
@@ -139,12 +130,8 @@ func ValidateWith(s *Shape, raw []byte, v Visitor) error {
 // value is an absent member; a name s does not define is checked as
 // I-JSON only.
 func ValidateMember(s *Shape, name string, raw []byte, v Visitor) error {
-	w := walkers.Get().(*walker)
-	w.rd.Reset(raw)
-	w.dec.Reset(&w.rd)
-	w.vis = v
-	w.counter, _ = v.(KeyCounter)
-	w.path = AppendPathName(append(w.path[:0], "data"...), name)
+	w := getWalker(raw, v)
+	w.path = AppendPathName(w.path, name)
 	var verr *ValidationError
 	i, ok := infoOf(s).lookup([]byte(name))
 	switch {
@@ -166,8 +153,7 @@ func ValidateMember(s *Shape, name string, raw []byte, v Visitor) error {
 			verr = &ValidationError{Path: string(w.path), Reason: "is not valid JSON: data after the value", Err: ErrNotIJSON}
 		}
 	}
-	w.vis, w.counter = nil, nil
-	walkers.Put(w)
+	putWalker(w)
 	if verr != nil {
 		return verr
 	}
@@ -175,6 +161,28 @@ func ValidateMember(s *Shape, name string, raw []byte, v Visitor) error {
 }
 
 var walkers = sync.Pool{New: func() any { return new(walker) }}
+
+// getWalker takes a walker from the pool, reading raw at path "data" and
+// calling v.
+func getWalker(raw []byte, v Visitor) *walker {
+	w := walkers.Get().(*walker)
+	w.rd.Reset(raw)
+	w.dec.Reset(&w.rd)
+	w.vis = v
+	w.counter, _ = v.(KeyCounter)
+	w.path = append(w.path[:0], "data"...)
+	return w
+}
+
+// putWalker returns w to the pool, without the buffers a huge document
+// grew, which the pool would otherwise keep.
+func putWalker(w *walker) {
+	w.vis, w.counter = nil, nil
+	if cap(w.path) > 4096 || cap(w.scratch) > 1<<16 {
+		w.path, w.scratch = nil, nil
+	}
+	walkers.Put(w)
+}
 
 type walker struct {
 	rd      bytes.Reader
