@@ -339,17 +339,14 @@ func (w *writer) deleteExpired(ctx context.Context, q muster.RetentionQuery, lim
 		for rows.Next() {
 			var (
 				rid, processed int64
-				updated        sql.NullInt64
+				h              hot
 			)
-			if err := rows.Scan(&rid, &updated, &processed); err != nil {
+			if err := rows.Scan(&rid, &h.updatedAt, &processed); err != nil {
 				rows.Close()
 				return 0, 0, cleanError{err}
 			}
 			seen++
-			clock := processed / int64(time.Millisecond)
-			if updated.Valid && updated.Int64 > clock {
-				clock = updated.Int64
-			}
+			clock := retainAt(h, time.Unix(0, processed))
 			if clock < cutoff {
 				rids = append(rids, rid)
 			} else {

@@ -70,7 +70,7 @@ func TestLifecyclePlans(t *testing.T) {
 	for _, id := range []string{"a", "b"} {
 		r.add(scopeKey{"us-east-1", "1"}, muster.FindingKey{Account: "1", ProductARN: "p", ID: id})
 	}
-	readQ, readArgs := r.keysQuery([]int{0, 1}, 1, readCols, readJoin)
+	readQ, readArgs := r.keysQuery([]int{0, 1}, 1, readCols, baseJoin)
 	curQ, curArgs := r.keysQuery([]int{0, 1}, 1, curCols, "")
 	for _, c := range []struct {
 		name, q string
@@ -650,11 +650,13 @@ func TestRetainLowerBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Re-imported on day 60 (day 70 for "archived"): the same class, so
-	// the entries stay at day 0.
+	// the entries stay at day 0. kept-6 is processed on day 1 with an
+	// UpdatedAt of day 60, so its clock comes from UpdatedAt alone.
 	fs = fs[:0]
 	for i := range 7 {
 		fs = append(fs, mk(fmt.Sprint("kept-", i), "ACTIVE", day(60)))
 	}
+	fs[6].ProcessedAt = day(1)
 	fs = append(fs, mk("archived", "ARCHIVED", day(70)))
 	if _, err := db.UpsertFindings(ctx, fs, keepIncoming); err != nil {
 		t.Fatal(err)

@@ -62,6 +62,35 @@ type rowCols struct {
 	updatedAt, severity, workflow, recordState any
 }
 
+// baseCols are the columns a base is read from, after the key (readBases)
+// or by rid (writer.stored), from findings f joined by baseJoin.
+const (
+	baseCols = "f.version, f.last_seq, f.processed_at, f.customized, f.updated_at, f.severity_label, f.workflow_status, f.record_state, g.v, d.doc"
+	baseJoin = " CROSS JOIN docs d ON d.rid = f.rid LEFT JOIN groupvals g ON g.rid = f.rid"
+)
+
+// baseRow receives baseCols.
+type baseRow struct {
+	version, processed, custom int64
+	last                       sql.NullInt64
+	cols                       rowCols
+	groups, doc                []byte
+}
+
+// dest returns where Scan puts baseCols.
+func (r *baseRow) dest() []any {
+	return []any{&r.version, &r.last, &r.processed, &r.custom,
+		&r.cols.updatedAt, &r.cols.severity, &r.cols.workflow, &r.cols.recordState, &r.groups, &r.doc}
+}
+
+// base is the row's base: the finding stored at rid under kr.
+func (r *baseRow) base(kr keyRef, rid int64) *base {
+	return &base{rid: rid, version: r.version, lastSeq: r.last.Int64, cols: r.cols, groups: r.groups, stored: &muster.Finding{
+		Region: kr.sk.region, FindingKey: kr.k, Doc: r.doc,
+		ProcessedAt: time.Unix(0, r.processed).UTC(), Customized: asff.Customized(r.custom),
+	}}
+}
+
 // planned is one key's writes that a request decided on.
 type planned struct {
 	base *base
@@ -317,11 +346,10 @@ func (r *request) keysQuery(kis []int, sid int64, cols, join string) (string, []
 	return q.String(), args
 }
 
-// keysQuery's columns and join for reading stored findings (readBases),
-// and its columns for checking them (current).
+// keysQuery's columns for reading stored findings (readBases, with
+// baseJoin) and for checking them (current).
 const (
-	readCols = "f.rid, f.version, f.last_seq, f.processed_at, f.customized, f.updated_at, f.severity_label, f.workflow_status, f.record_state, g.v, d.doc"
-	readJoin = " CROSS JOIN docs d ON d.rid = f.rid LEFT JOIN groupvals g ON g.rid = f.rid"
+	readCols = "f.rid, " + baseCols
 	curCols  = "f.rid, f.version"
 )
 
@@ -335,7 +363,7 @@ func (db *DB) readBases(ctx context.Context, r *request) ([]*base, error) {
 		bases[ki] = &base{}
 	}
 	err := r.eachChunk(ctx, db.scopeID, func(sk scopeKey, sid int64, kis []int) error {
-		q, args := r.keysQuery(kis, sid, readCols, readJoin)
+		q, args := r.keysQuery(kis, sid, readCols, baseJoin)
 		return db.readChunk(ctx, r, sk, q, args, bases)
 	})
 	if err != nil {
@@ -352,25 +380,20 @@ func (db *DB) readChunk(ctx context.Context, r *request, sk scopeKey, q string, 
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			k                                 muster.FindingKey
-			rid, version, processed, customed int64
-			last                              sql.NullInt64
-			cols                              rowCols
-			groups, doc                       []byte
+			k   muster.FindingKey
+			rid int64
+			row baseRow
 		)
-		if err := rows.Scan(&k.ProductARN, &k.ID, &rid, &version, &last, &processed, &customed,
-			&cols.updatedAt, &cols.severity, &cols.workflow, &cols.recordState, &groups, &doc); err != nil {
+		if err := rows.Scan(append([]any{&k.ProductARN, &k.ID, &rid}, row.dest()...)...); err != nil {
 			return err
 		}
 		k.Account = sk.account
-		ki, ok := r.index[keyRef{sk, k}]
+		kr := keyRef{sk, k}
+		ki, ok := r.index[kr]
 		if !ok {
 			return fmt.Errorf("sqlite: read a key not asked for: %s", k.ID)
 		}
-		bases[ki] = &base{rid: rid, version: version, lastSeq: last.Int64, cols: cols, groups: groups, stored: &muster.Finding{
-			Region: sk.region, FindingKey: k, Doc: doc,
-			ProcessedAt: time.Unix(0, processed).UTC(), Customized: asff.Customized(customed),
-		}}
+		bases[ki] = row.base(kr, rid)
 	}
 	return rows.Err()
 }
@@ -443,21 +466,11 @@ func (w *writer) currentChunk(ctx context.Context, r *request, sk scopeKey, q st
 
 // stored reads the finding of row rid in the writer's transaction.
 func (w *writer) stored(ctx context.Context, kr keyRef, rid int64) (*base, error) {
-	var (
-		version, processed, custom int64
-		last                       sql.NullInt64
-		cols                       rowCols
-		groups, doc                []byte
-	)
-	err := w.st.sel.QueryRowContext(ctx, rid).Scan(&version, &last, &processed, &custom,
-		&cols.updatedAt, &cols.severity, &cols.workflow, &cols.recordState, &groups, &doc)
-	if err != nil {
+	var row baseRow
+	if err := w.st.sel.QueryRowContext(ctx, rid).Scan(row.dest()...); err != nil {
 		return nil, err
 	}
-	return &base{rid: rid, version: version, lastSeq: last.Int64, cols: cols, groups: groups, stored: &muster.Finding{
-		Region: kr.sk.region, FindingKey: kr.k, Doc: doc,
-		ProcessedAt: time.Unix(0, processed).UTC(), Customized: asff.Customized(custom),
-	}}, nil
+	return row.base(kr, rid), nil
 }
 
 // execute writes request r in the writer's transaction and fills results.

@@ -43,9 +43,7 @@ func prepare(ctx context.Context, c *sql.Conn) (*stmts, error) {
 			*dst, err = c.PrepareContext(ctx, q)
 		}
 	}
-	p(&st.sel, `SELECT f.version, f.last_seq, f.processed_at, f.customized, f.updated_at, f.severity_label, f.workflow_status, f.record_state, g.v, d.doc
-		FROM findings f CROSS JOIN docs d ON d.rid = f.rid LEFT JOIN groupvals g ON g.rid = f.rid
-		WHERE f.rid = ?`)
+	p(&st.sel, `SELECT `+baseCols+` FROM findings f`+baseJoin+` WHERE f.rid = ?`)
 	p(&st.ins, `INSERT INTO findings (sid, account, product_arn, id, updated_at, severity_label, workflow_status, record_state, processed_at, customized, retain_at, version, last_seq, kh)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	p(&st.insDoc, `INSERT INTO docs (rid, doc) VALUES (?, ?)`)
