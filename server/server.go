@@ -93,7 +93,8 @@ func Open(o Options) (*Server, error) {
 		return nil, err
 	}
 	writes := newWriteMetrics()
-	store, err := sqlite.Open(filepath.Join(o.DataDir, "muster.db"), sqlite.WithWriteObserver(writes.observe))
+	store, err := sqlite.Open(filepath.Join(o.DataDir, "muster.db"),
+		sqlite.WithWriteObserver(writes.observe), sqlite.WithCheckpointObserver(writes.observeCheckpoint))
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +145,7 @@ func Open(o Options) (*Server, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(findingsGauge(store), writes.seconds)
+	reg.MustRegister(findingsGauge(store), writes.seconds, writes.checkpoints)
 	lm := newLifecycleMetrics(reg)
 	svc.Observer = lm
 	dopts := delivery.Options{Store: store, Observer: newDeliveryMetrics(reg), Logger: o.Logger}
@@ -265,16 +266,31 @@ func findingsGauge(store muster.Store) prometheus.Collector {
 // writeMetrics shows where the store's write latency goes, by the kind of
 // request: "update" for customer triage (BatchUpdateFindings, which goes
 // ahead of imports) and "write" for the rest, imports first of all.
+// Its checkpoints are the writes' longest waits (see
+// sqlite.CheckpointStats).
 type writeMetrics struct {
-	seconds *prometheus.HistogramVec
+	seconds     *prometheus.HistogramVec
+	checkpoints prometheus.Histogram
 }
 
 func newWriteMetrics() *writeMetrics {
-	return &writeMetrics{seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "muster_store_write_seconds",
-		Help:    "Time of the store's write requests by phase: wait (queued behind other groups), run (the request's statements) and commit (its group's COMMIT).",
-		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-	}, []string{"kind", "phase"})}
+	buckets := []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
+	return &writeMetrics{
+		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "muster_store_write_seconds",
+			Help:    "Time of the store's write requests by phase: wait (queued behind other groups), run (the request's statements) and commit (its group's COMMIT).",
+			Buckets: buckets,
+		}, []string{"kind", "phase"}),
+		checkpoints: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "muster_store_checkpoint_seconds",
+			Help:    "Time of the checkpoints the store's writer runs itself so that the WAL can start over; every write waits meanwhile.",
+			Buckets: buckets,
+		}),
+	}
+}
+
+func (m *writeMetrics) observeCheckpoint(s sqlite.CheckpointStats) {
+	m.checkpoints.Observe(s.Took.Seconds())
 }
 
 func (m *writeMetrics) observe(s sqlite.WriteStats) {

@@ -767,3 +767,62 @@ func TestAttrsFollowReimports(t *testing.T) {
 		}
 	}
 }
+
+// withWALLimit sets the WAL length beyond which the writer checkpoints
+// itself, so that a test reaches it with a few writes.
+func withWALLimit(frames int64) Option { return func(c *config) { c.walLimit = frames } }
+
+// TestWriterCheckpoint: once the WAL is longer than its limit, the writer
+// checkpoints it itself between groups, reports that to the observer, and
+// the WAL starts over, so that it stays bounded under writes that never
+// pause.
+func TestWriterCheckpoint(t *testing.T) {
+	const limit = 64
+	ckpts := make(chan CheckpointStats, 64)
+	db, err := Open(filepath.Join(t.TempDir(), "muster.db"), withWALLimit(limit),
+		WithCheckpointObserver(func(s CheckpointStats) {
+			select {
+			case ckpts <- s:
+			default:
+			}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	g := newBenchGen(100000)
+	var longest int64
+	deadline := time.Now().Add(30 * time.Second)
+	for i, seen := 0, 0; seen < 3; i++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d checkpoints by the writer in 30s of writes, want 3", seen)
+		}
+		fs := make([]*muster.Finding, 20)
+		for j := range fs {
+			fs[j] = g.finding(20*i + j)
+		}
+		if _, err := db.UpsertFindings(ctx, fs, withHistory); err != nil {
+			t.Fatal(err)
+		}
+		longest = max(longest, db.w.walFrames.Load())
+		select {
+		case s := <-ckpts:
+			seen++
+			if s.Frames <= limit || s.Took <= 0 {
+				t.Errorf("checkpoint %d: %+v, want more than %d frames and some time", seen, s, limit)
+			}
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	// Twenty findings write some hundred frames, and the checkpointer
+	// looks every 200 ms: without the writer's checkpoints the WAL would
+	// hold every frame written.
+	var busy, log, done int64
+	if err := db.cdb.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil {
+		t.Fatal(err)
+	}
+	if log > 40*limit {
+		t.Errorf("the WAL holds %d frames after the writer's checkpoints (longest seen %d)", log, longest)
+	}
+}

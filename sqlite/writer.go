@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -62,14 +63,18 @@ type writer struct {
 	// commitTook is how long the last COMMIT took, for WriteStats.
 	commitTook time.Duration
 
-	walFrames atomic.Int64 // WAL size the checkpointer last saw
+	// walFrames is the WAL size the checkpointer last saw, and walID
+	// the WAL's identity then (see walIdentity).
+	walFrames atomic.Int64
+	walMu     sync.Mutex
+	walID     [12]byte
 	stopCkpt  chan struct{}
 	ckptDone  chan struct{}
 }
 
 // walLimit is the WAL size, in frames, beyond which the writer checkpoints
-// itself (see checkpointer).
-const walLimit = 32768 // 256 MiB of 8 KiB pages
+// itself (see run and CheckpointStats).
+const walLimit = 32768 // 128 MiB of 4 KiB pages
 
 type writeReq struct {
 	ctx context.Context
@@ -234,14 +239,17 @@ func (w *writer) run() {
 		for _, r := range group[:len(group)-len(left)] {
 			n += r.n
 		}
-		if w.walFrames.Load() > walLimit {
+		if w.walFrames.Load() > w.db.cfg.walLimit && w.sameWAL() {
 			// Under sustained load the background checkpoints never
 			// catch up with the end of the WAL, so SQLite cannot restart
 			// it and it grows. A checkpoint here, between groups, copies
 			// the little the checkpointer has not and lets the next
-			// transaction start the WAL over.
+			// transaction start the WAL over. It is not cheap (see
+			// CheckpointStats), and making it cheaper by syncing the
+			// database file after each background checkpoint cost more
+			// than it saved (docs/performance.md).
 			w.walFrames.Store(0)
-			w.conn.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
+			w.restartWAL()
 		}
 		w.sinceAnalyze += n
 		if w.sinceAnalyze >= w.db.cfg.analyzeEvery {
@@ -251,6 +259,48 @@ func (w *writer) run() {
 			// up selective filters. analysis_limit bounds its cost.
 			w.conn.ExecContext(context.Background(), `PRAGMA analysis_limit = 2000; PRAGMA optimize = 0x10002`)
 		}
+	}
+}
+
+// sameWAL reports whether the WAL is the one the checkpointer last
+// measured. A WAL that a checkpoint copied to its end starts over with the
+// next commit, without the writer's checkpoint; a size measured before that
+// is stale, and checkpointing the new WAL would wait for the sync of every
+// page copied since for nothing.
+func (w *writer) sameWAL() bool {
+	w.walMu.Lock()
+	id := w.walID
+	w.walMu.Unlock()
+	if id != w.db.walIdentity() {
+		w.walFrames.Store(0)
+		return false
+	}
+	return true
+}
+
+// walIdentity returns the checkpoint sequence number and salts of the WAL
+// file's header, which change each time the WAL starts over, or zeros if
+// the file cannot be read. Only the header is read; SQLite holds no lock
+// on the WAL file that closing a descriptor of it could drop.
+func (db *DB) walIdentity() (id [12]byte) {
+	f, err := os.Open(db.path + "-wal")
+	if err != nil {
+		return id
+	}
+	defer f.Close()
+	f.ReadAt(id[:], 12)
+	return id
+}
+
+// restartWAL runs the writer's own checkpoint (see run) and reports it to
+// the checkpoint observer. A checkpoint that could not run, because the
+// checkpointer's was under way, is not reported.
+func (w *writer) restartWAL() {
+	start := time.Now()
+	var busy, log, done int64
+	err := w.conn.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
+	if obs := w.db.cfg.observeCkpt; obs != nil && err == nil && log >= 0 {
+		obs(CheckpointStats{Took: time.Since(start), Frames: log})
 	}
 }
 
@@ -474,10 +524,14 @@ func (w *writer) checkpointer() {
 			return
 		case <-t.C:
 		}
+		id := w.db.walIdentity()
 		var busy, log, done int64
 		err := w.db.cdb.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
 		if err == nil {
+			w.walMu.Lock()
 			w.walFrames.Store(log)
+			w.walID = id
+			w.walMu.Unlock()
 		}
 	}
 }
