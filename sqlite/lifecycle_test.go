@@ -805,7 +805,9 @@ func TestWriterCheckpoint(t *testing.T) {
 		if _, err := db.UpsertFindings(ctx, fs, withHistory); err != nil {
 			t.Fatal(err)
 		}
-		longest = max(longest, db.w.walFrames.Load())
+		db.w.walMu.Lock()
+		longest = max(longest, db.w.walFrames)
+		db.w.walMu.Unlock()
 		select {
 		case s := <-ckpts:
 			seen++

@@ -63,10 +63,10 @@ type writer struct {
 	// commitTook is how long the last COMMIT took, for WriteStats.
 	commitTook time.Duration
 
-	// walFrames is the WAL size the checkpointer last saw, and walID
-	// the WAL's identity then (see walIdentity).
-	walFrames atomic.Int64
+	// The WAL as the checkpointer last measured it: its length in
+	// frames and its identity (see walIdentity and walDue).
 	walMu     sync.Mutex
+	walFrames int64
 	walID     [12]byte
 	stopCkpt  chan struct{}
 	ckptDone  chan struct{}
@@ -239,7 +239,7 @@ func (w *writer) run() {
 		for _, r := range group[:len(group)-len(left)] {
 			n += r.n
 		}
-		if w.walFrames.Load() > w.db.cfg.walLimit && w.sameWAL() {
+		if w.walDue() {
 			// Under sustained load the background checkpoints never
 			// catch up with the end of the WAL, so SQLite cannot restart
 			// it and it grows. A checkpoint here, between groups, copies
@@ -248,7 +248,6 @@ func (w *writer) run() {
 			// CheckpointStats), and making it cheaper by syncing the
 			// database file after each background checkpoint cost more
 			// than it saved (docs/performance.md).
-			w.walFrames.Store(0)
 			w.restartWAL()
 		}
 		w.sinceAnalyze += n
@@ -262,20 +261,21 @@ func (w *writer) run() {
 	}
 }
 
-// sameWAL reports whether the WAL is the one the checkpointer last
-// measured. A WAL that a checkpoint copied to its end starts over with the
-// next commit, without the writer's checkpoint; a size measured before that
-// is stale, and checkpointing the new WAL would wait for the sync of every
-// page copied since for nothing.
-func (w *writer) sameWAL() bool {
+// walDue reports whether the WAL the checkpointer last measured is longer
+// than the limit and is still the WAL. A WAL that a checkpoint copied to
+// its end starts over with the next commit, without the writer's
+// checkpoint; a length measured before that is stale, and checkpointing
+// the new WAL would wait for the sync of every page copied since for
+// nothing. A measurement over the limit is used once either way: the next
+// checkpoint waits for a new one.
+func (w *writer) walDue() bool {
 	w.walMu.Lock()
-	id := w.walID
-	w.walMu.Unlock()
-	if id != w.db.walIdentity() {
-		w.walFrames.Store(0)
-		return false
+	frames, id := w.walFrames, w.walID
+	if frames > w.db.cfg.walLimit {
+		w.walFrames = 0
 	}
-	return true
+	w.walMu.Unlock()
+	return frames > w.db.cfg.walLimit && id == w.db.walIdentity()
 }
 
 // walIdentity returns the checkpoint sequence number and salts of the WAL
@@ -529,8 +529,7 @@ func (w *writer) checkpointer() {
 		err := w.db.cdb.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
 		if err == nil {
 			w.walMu.Lock()
-			w.walFrames.Store(log)
-			w.walID = id
+			w.walFrames, w.walID = log, id
 			w.walMu.Unlock()
 		}
 	}
