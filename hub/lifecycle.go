@@ -110,9 +110,6 @@ const (
 	msgSizeExceeded  = "Finding size exceeded 240 KB"
 )
 
-// maxFindingBytes is the largest finding AWS stores.
-const maxFindingBytes = 240 * 1024
-
 // BatchUpdateFindings applies a customer's triage to each finding named,
 // on its own: a finding that is missing, named twice or would become
 // invalid is reported in UnprocessedFindings and the others are updated.
@@ -167,7 +164,7 @@ func (s *Service) BatchUpdateFindings(ctx context.Context, c Caller, in BatchUpd
 			failed[stored.FindingKey] = UnprocessedFinding{id, failInvalidInput, "Invalid Input: " + err.Error()}
 			return nil, nil
 		}
-		if len(a.Doc) > maxFindingBytes {
+		if len(a.Doc) > asff.MaxFindingSize {
 			failed[stored.FindingKey] = UnprocessedFinding{id, failSizeExceeded, msgSizeExceeded}
 			return nil, nil
 		}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -233,6 +234,76 @@ func TestBatchUpdateFindingsBadInput(t *testing.T) {
 	// Nothing was half-applied by the refused requests.
 	if f := getOne(t, c, "a"); f.Workflow.Status != types.WorkflowStatusNew || f.Note != nil || f.Confidence != nil {
 		t.Errorf("refused update changed the finding: %+v", f)
+	}
+}
+
+// TestBatchUpdateFindingSizeExceeded: an update that would take a finding
+// past 240 KB leaves it as it was and reports FindingSizeExceeded, while
+// the same update of a smaller finding goes through.
+func TestBatchUpdateFindingSizeExceeded(t *testing.T) {
+	_, _, c := lifecycleHub(t)
+	ctx := context.Background()
+	// Findings from 4,000 bytes under the limit to 100 under, by steps of
+	// 100, so that a note of some 600 bytes pushes the largest of those
+	// the import accepts over it and not the smallest. The bulk is in
+	// resources' Details.Other, 40 values of at most 1,000 characters
+	// each, as ASFF allows.
+	var ids []types.AwsSecurityFindingIdentifier
+	for i := range 40 {
+		id := fmt.Sprintf("big-%02d", i)
+		want := 240*1024 - 4000 + 100*i
+		var res, other []string
+		raw := ""
+		for {
+			all := append(res[:len(res):len(res)], fmt.Sprintf(`{"Type":"Other","Id":"r%d","Details":{"Other":{%s}}}`, len(res), strings.Join(other, ",")))
+			raw = finding(acct, "us-east-1", id, `"Resources":[`+strings.Join(all, ",")+`]`)
+			left := want - len(raw) - len(`,"p00":""`)
+			switch {
+			case left <= 0:
+			case len(other) == 40:
+				res, other = all, nil
+				continue
+			default:
+				other = append(other, fmt.Sprintf(`"p%02d":%q`, len(other), strings.Repeat("x", min(left, 1000))))
+				continue
+			}
+			break
+		}
+		var f types.AwsSecurityFinding
+		if err := json.Unmarshal([]byte(raw), &f); err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.BatchImportFindings(ctx, &securityhub.BatchImportFindingsInput{Findings: []types.AwsSecurityFinding{f}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToInt32(out.SuccessCount) == 1 {
+			ids = append(ids, ident(acct, id))
+		}
+	}
+	out, err := c.BatchUpdateFindings(ctx, &securityhub.BatchUpdateFindingsInput{
+		FindingIdentifiers: ids,
+		Note:               &types.NoteUpdate{Text: aws.String(strings.Repeat("n", 512)), UpdatedBy: aws.String("size-test")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d findings near the limit imported; %d updated, %d refused", len(ids), len(out.ProcessedFindings), len(out.UnprocessedFindings))
+	if len(out.ProcessedFindings) == 0 || len(out.UnprocessedFindings) == 0 {
+		t.Fatalf("of %d findings near the limit, %d updated and %d refused; want some of each", len(ids), len(out.ProcessedFindings), len(out.UnprocessedFindings))
+	}
+	for _, u := range out.UnprocessedFindings {
+		if aws.ToString(u.ErrorCode) != "FindingSizeExceeded" || aws.ToString(u.ErrorMessage) != "Finding size exceeded 240 KB" {
+			t.Errorf("%s: %s %q", aws.ToString(u.FindingIdentifier.Id), aws.ToString(u.ErrorCode), aws.ToString(u.ErrorMessage))
+		}
+		if f := getOne(t, c, aws.ToString(u.FindingIdentifier.Id)); f.Note != nil {
+			t.Errorf("%s: refused update left a note", aws.ToString(u.FindingIdentifier.Id))
+		}
+	}
+	for _, p := range out.ProcessedFindings {
+		if f := getOne(t, c, aws.ToString(p.Id)); f.Note == nil {
+			t.Errorf("%s: updated without its note", aws.ToString(p.Id))
+		}
 	}
 }
 
