@@ -87,6 +87,12 @@ type Change struct {
 	// Events go to the event outbox in the same transaction, so that
 	// the event of every acknowledged change survives a crash.
 	Events []*Event
+	// Edit, when not nil, is Finding.Doc split into its members, with
+	// the top-level members that may differ from the stored finding's:
+	// what a change that sets a few members of the stored document knows
+	// already (BatchUpdateFindings). A store fills its columns from it
+	// instead of parsing the document again.
+	Edit *asff.Edit
 }
 
 // MergeFunc decides what to store when a finding arrives. stored is the

@@ -185,6 +185,19 @@ func (u *BatchUpdate) Apply(doc []byte, c Customized, now time.Time) (Applied, e
 	return a, nil
 }
 
+// Edit returns the document split into its members and the top-level
+// members Apply set, so that a store can fill its columns without
+// splitting the document again (see muster.Change.Edit).
+func (a *Applied) Edit() *Edit { return &Edit{Object: Object{a.obj}, Set: a.set} }
+
+// Edit is a finding document that was made by setting a few top-level
+// members of a stored one: the document split into its members, and the
+// names of the members that may differ from the stored document's.
+type Edit struct {
+	Object Object
+	Set    []string
+}
+
 // checkedAlways are the members of the severity and types rule, which
 // Applied.Check reads whatever the update set.
 var checkedAlways = []string{"Severity", "Types", "FindingProviderFields"}

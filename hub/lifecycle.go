@@ -179,7 +179,7 @@ func (s *Service) BatchUpdateFindings(ctx context.Context, c Caller, in BatchUpd
 		}
 		f := *stored
 		f.Doc, f.Customized, f.ProcessedAt = a.Doc, a.Customized, now
-		return &muster.Change{Finding: &f, History: &muster.HistoryRecord{
+		return &muster.Change{Finding: &f, Edit: a.Edit(), History: &muster.HistoryRecord{
 			UpdateTime:     now,
 			SourceType:     muster.SourceUpdate,
 			SourceIdentity: c.ARN,

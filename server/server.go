@@ -294,10 +294,7 @@ func (m *writeMetrics) observeCheckpoint(s sqlite.CheckpointStats) {
 }
 
 func (m *writeMetrics) observe(s sqlite.WriteStats) {
-	kind := "write"
-	if s.Urgent {
-		kind = "update"
-	}
+	kind := s.Kind()
 	m.seconds.WithLabelValues(kind, "wait").Observe(s.Wait.Seconds())
 	m.seconds.WithLabelValues(kind, "run").Observe(s.Run.Seconds())
 	m.seconds.WithLabelValues(kind, "commit").Observe(s.Commit.Seconds())

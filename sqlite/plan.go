@@ -174,6 +174,7 @@ func (r *request) decide(bases []*base, only []bool, plans []*planned, results [
 		if out == nil {
 			return errors.New("sqlite: a change without a finding")
 		}
+		var was *prepared
 		if p == nil {
 			p = &planned{base: b}
 			if b.stored != nil {
@@ -182,8 +183,11 @@ func (r *request) decide(bases []*base, only []bool, plans []*planned, results [
 				}
 			}
 			plans[ki] = p
+		} else {
+			prev := p.out
+			was = &prev
 		}
-		if p.out = prepare1(out); p.out.err != nil {
+		if p.out = prepareChange(ch, b, was, p.oldAttrs, p.oldGroups); p.out.err != nil {
 			return p.out.err
 		}
 		p.processed = processedAt(out)
@@ -252,7 +256,7 @@ func (db *DB) planAhead(ctx context.Context, r *request) {
 		}
 	} else {
 		var err error
-		if bases, err = db.readBases(ctx, r); err != nil {
+		if bases, _, err = r.readBases(ctx, db.rdb, db.scopeID); err != nil {
 			return
 		}
 	}
@@ -353,27 +357,37 @@ const (
 	curCols  = "f.rid, f.version"
 )
 
-// readBases reads the stored findings of r's keys from the read pool, in
-// one statement per scope and chunk of keys. Each statement reads one
-// snapshot; different ones may read different snapshots, which does not
+// readBases reads the stored findings of r's keys with qr, in one
+// statement per scope and chunk of keys, and the sid of each key's scope
+// (0 when scopeID finds none). Each statement reads one snapshot; on the
+// read pool different ones may read different snapshots, which does not
 // matter, as the writer checks every key on its own.
-func (db *DB) readBases(ctx context.Context, r *request) ([]*base, error) {
+func (r *request) readBases(ctx context.Context, qr queryer, scopeID func(context.Context, scopeKey) (int64, bool, error)) ([]*base, []int64, error) {
 	bases := make([]*base, len(r.keys))
 	for ki := range bases {
 		bases[ki] = &base{}
 	}
-	err := r.eachChunk(ctx, db.scopeID, func(sk scopeKey, sid int64, kis []int) error {
+	sids := make([]int64, len(r.keys))
+	err := r.eachChunk(ctx, scopeID, func(sk scopeKey, sid int64, kis []int) error {
+		for _, ki := range kis {
+			sids[ki] = sid
+		}
 		q, args := r.keysQuery(kis, sid, readCols, baseJoin)
-		return db.readChunk(ctx, r, sk, q, args, bases)
+		return r.readChunk(ctx, qr, sk, q, args, bases)
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return bases, nil
+	return bases, sids, nil
 }
 
-func (db *DB) readChunk(ctx context.Context, r *request, sk scopeKey, q string, args []any, bases []*base) error {
-	rows, err := db.rdb.QueryContext(ctx, q, args...)
+// queryer is the read pool or the writer's connection.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (r *request) readChunk(ctx context.Context, qr queryer, sk scopeKey, q string, args []any, bases []*base) error {
+	rows, err := qr.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}
@@ -482,24 +496,40 @@ func (w *writer) stored(ctx context.Context, kr keyRef, rid int64) (*base, error
 // does not change r, so that the writer can run it again alone after
 // rolling back a group.
 func (w *writer) execute(ctx context.Context, r *request, results []muster.UpsertResult) error {
-	cur, err := w.current(ctx, r)
-	if err != nil {
+	var (
+		cur   []current
+		plans = make([]*planned, len(r.keys))
+		bases []*base
+		stale []bool
+		err   error
+	)
+	if r.bases == nil {
+		// Nothing was decided ahead: the stored findings are read with
+		// their keys, in one statement per chunk, rather than their
+		// versions first and then each finding by rid.
+		var sids []int64
+		if bases, sids, err = r.readBases(ctx, w.conn, w.lookupScope); err != nil {
+			return cleanError{err}
+		}
+		cur = make([]current, len(r.keys))
+		stale = make([]bool, len(r.keys))
+		for ki, b := range bases {
+			cur[ki] = current{sid: sids[ki], rid: b.rid, version: b.version}
+			stale[ki] = true
+		}
+	} else if cur, err = w.current(ctx, r); err != nil {
 		return cleanError{err}
 	}
 	if !r.update && len(cur) > 0 {
 		w.noteFound(cur)
 	}
-	plans := make([]*planned, len(r.keys))
-	var (
-		bases []*base
-		stale []bool
-	)
 	for ki, c := range cur {
-		if r.bases != nil {
-			if b := r.bases[ki]; b.rid == c.rid && b.version == c.version {
-				plans[ki] = r.plans[ki]
-				continue
-			}
+		if r.bases == nil {
+			break // every key is stale, and read
+		}
+		if b := r.bases[ki]; b.rid == c.rid && b.version == c.version {
+			plans[ki] = r.plans[ki]
+			continue
 		}
 		if stale == nil {
 			bases, stale = make([]*base, len(r.keys)), make([]bool, len(r.keys))

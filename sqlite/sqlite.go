@@ -114,6 +114,17 @@ type WriteStats struct {
 	Wait, Run, Commit time.Duration
 }
 
+// Kind names the request's kind, as metrics and CPU profiles label it:
+// "update" for urgent requests, "write" for the others.
+func (s WriteStats) Kind() string { return kindOf(s.Urgent) }
+
+func kindOf(urgent bool) string {
+	if urgent {
+		return "update"
+	}
+	return "write"
+}
+
 // WithWriteObserver has f called once each write request has committed or
 // failed; f runs on the writer's goroutine and must be quick.
 func WithWriteObserver(f func(WriteStats)) Option { return func(c *config) { c.observe = f } }
