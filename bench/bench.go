@@ -107,6 +107,13 @@ type Options struct {
 	// ImportRate paces the importers of the mixed workload, in findings
 	// per second for all of them; 0 sends as fast as the server takes them.
 	ImportRate float64
+	// UpdateRate paces the BatchUpdateFindings clients of the mixed
+	// workload, in calls per second for all of them; 0 sends them back to
+	// back.
+	UpdateRate float64
+	// QueryRate paces the GetFindings client of the mixed workload, in
+	// calls per second; 0 sends them back to back.
+	QueryRate float64
 	// CompareFindings is how many findings each of the fresh-import and
 	// re-import phases of the mixed workload sends, each alone; default a
 	// quarter of Findings, at most 50,000.

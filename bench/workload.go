@@ -328,6 +328,8 @@ type MixedResult struct {
 	Importers, Updaters int
 	ReimportShare       float64 // of each mixed batch
 	ImportRate          float64 // findings/s the importers were paced at; 0 unpaced
+	UpdateRate          float64 // BatchUpdateFindings calls/s the updaters were paced at; 0 unpaced
+	QueryRate           float64 // GetFindings calls/s the query client was paced at; 0 unpaced
 
 	// Fresh imports and re-imports each alone, CompareFindings of each,
 	// in four halves: fresh, re-import, re-import, fresh.
@@ -359,7 +361,7 @@ func runMixed(ctx context.Context, o Options, gen *Generator, qs []query, client
 	if res.Failed > 0 {
 		return fmt.Errorf("bench: %d findings failed to import; the mixed workload re-imports and updates the imported findings, so it needs all of them", res.Failed)
 	}
-	m := &MixedResult{Importers: len(clients), Updaters: o.Updaters, ReimportShare: o.Reimport, ImportRate: o.ImportRate, ServerWrote: -1}
+	m := &MixedResult{Importers: len(clients), Updaters: o.Updaters, ReimportShare: o.Reimport, ImportRate: o.ImportRate, UpdateRate: o.UpdateRate, QueryRate: o.QueryRate, ServerWrote: -1}
 	res.Mixed = m
 	loaded := res.Imported
 	if res.Preloaded {
@@ -437,14 +439,29 @@ func runMixed(ctx context.Context, o Options, gen *Generator, qs []query, client
 			}
 		}, &stop, imports, &m.Errors)
 	})
+	// Paced the same way, call k of all updaters starts no sooner than
+	// k calls' worth of UpdateRate after the start.
+	updatePace := func() bool { return true }
+	if o.UpdateRate > 0 {
+		every := time.Duration(float64(time.Second) / o.UpdateRate)
+		var calls atomic.Int64
+		updatePace = func() bool {
+			select {
+			case <-time.After(time.Until(start.Add(time.Duration(calls.Add(1)-1) * every))):
+				return true
+			case <-halt:
+				return false
+			}
+		}
+	}
 	for u := range o.Updaters {
 		c := newClient(o)
 		wg.Go(func() {
-			updateLoop(ctx, c, gen.Clone(), rand.New(rand.NewPCG(o.Seed^0xbeef, uint64(u))), u, loaded, &stop, updates, &m.Errors)
+			updateLoop(ctx, c, gen.Clone(), rand.New(rand.NewPCG(o.Seed^0xbeef, uint64(u))), u, loaded, updatePace, &stop, updates, &m.Errors)
 		})
 	}
 	qc := newClient(o)
-	wg.Go(func() { queryLoop(ctx, qc, qs, &stop, gets, &m.Errors) })
+	wg.Go(func() { queryLoop(ctx, qc, qs, o.QueryRate, &stop, halt, gets, &m.Errors) })
 	select {
 	case <-time.After(o.Duration):
 	case <-ctx.Done():
@@ -503,10 +520,13 @@ func runMixed(ctx context.Context, o Options, gen *Generator, qs []query, client
 
 // updateLoop sends BatchUpdateFindings calls of 100 distinct loaded
 // findings each, varying what they change as analysts do, until stop.
-func updateLoop(ctx context.Context, c *securityhub.Client, gen *Generator, rng *rand.Rand, client, loaded int, stop *atomic.Bool, p *phase, errs *Errors) {
+func updateLoop(ctx context.Context, c *securityhub.Client, gen *Generator, rng *rand.Rand, client, loaded int, pace func() bool, stop *atomic.Bool, p *phase, errs *Errors) {
 	picked := map[int]bool{}
 	n := min(batchSize, loaded)
 	for k := 0; !stop.Load() && ctx.Err() == nil; k++ {
+		if !pace() {
+			return
+		}
 		clear(picked)
 		ids := make([]types.AwsSecurityFindingIdentifier, 0, n)
 		for len(ids) < n {
@@ -572,8 +592,21 @@ func triage(ids []types.AwsSecurityFindingIdentifier, client, k int, rng *rand.R
 
 // queryLoop runs the queries in turn until stop; a record's fresh field
 // holds the number of findings returned.
-func queryLoop(ctx context.Context, c *securityhub.Client, qs []query, stop *atomic.Bool, p *phase, errs *Errors) {
+func queryLoop(ctx context.Context, c *securityhub.Client, qs []query, rate float64, stop *atomic.Bool, halt <-chan struct{}, p *phase, errs *Errors) {
+	// Paced, call k starts no sooner than k calls' worth of rate after
+	// the start, as the importers are.
+	var interval time.Duration
+	if rate > 0 {
+		interval = time.Duration(float64(time.Second) / rate)
+	}
 	for k := 0; !stop.Load() && ctx.Err() == nil; k++ {
+		if interval > 0 {
+			select {
+			case <-time.After(time.Until(p.start.Add(time.Duration(k) * interval))):
+			case <-halt:
+				return
+			}
+		}
 		i := k % len(qs)
 		in := &securityhub.GetFindingsInput{
 			Filters:      qs[i].filters,
@@ -641,8 +674,14 @@ func (m *MixedResult) print(w io.Writer, r *Result) {
 	if m.ImportRate > 0 {
 		pace = fmt.Sprintf("paced at %.0f findings/s", m.ImportRate)
 	}
-	fmt.Fprintf(w, "Mixed workload for %s: %d importers (batches of %d: %d re-imports, %d new; %s), %d BatchUpdateFindings clients (%d findings a call), 1 GetFindings client, all back to back\n",
-		m.Duration.Round(100*time.Millisecond), m.Importers, batchSize, re, batchSize-re, pace, m.Updaters, batchSize)
+	calls := func(rate float64) string {
+		if rate > 0 {
+			return fmt.Sprintf("paced at %g calls/s", rate)
+		}
+		return "back to back"
+	}
+	fmt.Fprintf(w, "Mixed workload for %s: %d importers (batches of %d: %d re-imports, %d new; %s), %d BatchUpdateFindings clients (%d findings a call; %s), 1 GetFindings client (%s)\n",
+		m.Duration.Round(100*time.Millisecond), m.Importers, batchSize, re, batchSize-re, pace, m.Updaters, batchSize, calls(m.UpdateRate), calls(m.QueryRate))
 	tw = newTable(w)
 	fmt.Fprintf(tw, "operation\tcalls\tfindings\tfindings/s\tp50\tp95\tp99\n")
 	fmt.Fprintf(tw, "BatchImportFindings\t%d\t%d\t%.0f\t%s\t%s\t%s\n", m.Imports.Calls, m.Fresh.Findings+m.Reimport.Findings, m.Fresh.Rate()+m.Reimport.Rate(), ms(m.Imports.P50), ms(m.Imports.P95), ms(m.Imports.P99))

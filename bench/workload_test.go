@@ -206,20 +206,24 @@ func serverCmd(bin string) func(addr, dir string, args ...string) *exec.Cmd {
 	}
 }
 
-// TestMixedRealServer runs a small mixed workload against the real server
-// and checks that every figure comes from calls that were made.
-func TestMixedRealServer(t *testing.T) {
-	bin := muster(t)
+// runMixedServer runs the mixed workload of o against the real server
+// and returns its result and table.
+func runMixedServer(t *testing.T, o Options) (*Result, *bytes.Buffer) {
+	t.Helper()
 	var out bytes.Buffer
-	res, err := Run(context.Background(), Options{
-		Workload: WorkloadMixed, ServerCmd: serverCmd(bin),
-		Findings: 2000, Concurrency: 4, Updaters: 2, Duration: 3 * time.Second, CompareFindings: 800,
-		Out: &out,
-	})
+	o.Workload, o.ServerCmd, o.Out = WorkloadMixed, serverCmd(muster(t)), &out
+	res, err := Run(context.Background(), o)
 	t.Logf("\n%s", out.String())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res, &out
+}
+
+// TestMixedRealServer runs a small mixed workload against the real server
+// and checks that every figure comes from calls that were made.
+func TestMixedRealServer(t *testing.T) {
+	res, out := runMixedServer(t, Options{Findings: 2000, Concurrency: 4, Updaters: 2, Duration: 3 * time.Second, CompareFindings: 800})
 	m := res.Mixed
 	if res.Imported != 2000 || res.Failed != 0 || m == nil {
 		t.Fatalf("load: %+v", res)
@@ -239,6 +243,9 @@ func TestMixedRealServer(t *testing.T) {
 	if m.AllQueries.Calls == 0 || len(m.Queries) != 8 {
 		t.Errorf("queries: %+v", m.AllQueries)
 	}
+	if !strings.Contains(out.String(), "BatchUpdateFindings clients (100 findings a call; back to back), 1 GetFindings client (back to back)") {
+		t.Error("the table does not say the clients ran back to back")
+	}
 	if n := m.Errors.Total(); n != 0 {
 		t.Errorf("%d errors: %v", n, m.Errors.Counts)
 	}
@@ -249,6 +256,28 @@ func TestMixedRealServer(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q", want)
 		}
+	}
+}
+
+// TestMixedPaced checks that --update-rate and --query-rate pace the
+// mixed workload's updaters and GetFindings client.
+func TestMixedPaced(t *testing.T) {
+	res, out := runMixedServer(t, Options{Findings: 500, Concurrency: 2, Updaters: 2, Duration: 3 * time.Second, CompareFindings: 200,
+		ImportRate: 200, UpdateRate: 4, QueryRate: 3})
+	m := res.Mixed
+	// A call starts no sooner than its turn: in 3 s, at most 13 updates
+	// (at 0, 0.25, …, 3 s) and 10 queries, and the clients keep up.
+	if m.Updates.Calls < 8 || m.Updates.Calls > 13 {
+		t.Errorf("%d updates at 4 calls/s over %s", m.Updates.Calls, m.Duration)
+	}
+	if m.AllQueries.Calls < 6 || m.AllQueries.Calls > 10 {
+		t.Errorf("%d queries at 3 calls/s over %s", m.AllQueries.Calls, m.Duration)
+	}
+	if !strings.Contains(out.String(), "2 BatchUpdateFindings clients (100 findings a call; paced at 4 calls/s), 1 GetFindings client (paced at 3 calls/s)") {
+		t.Error("the table does not give the pacing")
+	}
+	if n := m.Errors.Total(); n != 0 {
+		t.Errorf("%d errors: %v", n, m.Errors.Counts)
 	}
 }
 

@@ -106,6 +106,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	updaters := fs.Int("updaters", 2, "mixed: concurrent BatchUpdateFindings clients")
 	reimport := fs.Float64("reimport", 0.3, "mixed: share of each import batch that re-imports stored findings (0 for none)")
 	importRate := fs.Float64("import-rate", 0, "mixed, and the import of --events: pace the importers at this many findings/s in all (default 0: as fast as the server takes them)")
+	updateRate := fs.Float64("update-rate", 0, "mixed: pace the BatchUpdateFindings clients at this many calls/s in all (default 0: back to back)")
+	queryRate := fs.Float64("query-rate", 0, "mixed: pace the GetFindings client at this many calls/s (default 0: back to back)")
 	compare := fs.Int("compare-findings", 0, "mixed: findings of each kind in the fresh-import and re-import phases, each alone (default a quarter of --findings, at most 50000)")
 	baseline := fs.Duration("baseline", 20*time.Second, "retention: how long to import before the restart, for the import rate without deletions")
 	events := fs.Bool("events", false, "create 3 rules with a webhook target each (a receiver in the bench) before the import, and report delivery lag; compare the import rate with a run without --events")
@@ -125,7 +127,9 @@ clients (SigV4, batches of 100), then runs the workload:
              --reimport are re-imports of stored findings, --updaters clients
              send BatchUpdateFindings of 100 stored findings, one client runs
              the GetFindings queries in turn, all back to back (--import-rate
-             paces the importers). Targets: BatchUpdateFindings p95
+             paces the importers, --update-rate the updaters and --query-rate
+             the GetFindings client; AWS's per-account quotas are 1000
+             findings/s, 10 and 3 calls/s). Targets: BatchUpdateFindings p95
              <= 50 ms; re-import rate >= 80% of fresh-import rate.
   retention  needs the server the bench starts (no --endpoint). Imports fresh
              findings for --baseline, restarts the server with
@@ -189,6 +193,8 @@ Flags:
 		Updaters:         *updaters,
 		Reimport:         *reimport,
 		ImportRate:       *importRate,
+		UpdateRate:       *updateRate,
+		QueryRate:        *queryRate,
 		CompareFindings:  *compare,
 		Baseline:         *baseline,
 		RetentionTimeout: *timeout,

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -52,8 +53,16 @@ func freeAddr(t *testing.T) string {
 // answers /healthz.
 func serveProcess(t *testing.T, addr, data string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
+	return serveProcessEnv(t, nil, addr, data, args...)
+}
+
+// serveProcessEnv is serveProcess with the environment env (nil: the
+// test's).
+func serveProcessEnv(t *testing.T, env []string, addr, data string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
 	var logs bytes.Buffer
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", addr, "--data", data}, args...)...)
+	cmd.Env = env
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -326,7 +335,7 @@ func TestBenchFlags(t *testing.T) {
 	}
 	var stderr bytes.Buffer
 	run(context.Background(), []string{"bench", "-h"}, io.Discard, &stderr)
-	for _, want := range []string{"-workload", "mixed ", "retention ", "-duration", "-updaters", "-reimport", "-import-rate", "-compare-findings", "-baseline", "-retention-timeout", "--clock-offset 91d"} {
+	for _, want := range []string{"-workload", "mixed ", "retention ", "-duration", "-updaters", "-reimport", "-import-rate", "-update-rate", "-query-rate", "-compare-findings", "-baseline", "-retention-timeout", "--clock-offset 91d"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("bench -h lacks %q:\n%s", want, stderr.String())
 		}
@@ -379,5 +388,40 @@ func TestClockOffsetRetentionAndUsage(t *testing.T) {
 	}
 	if err := run(ctx, []string{"usage", "--data", filepath.Join(data, "nope")}, &out, &errOut); err == nil {
 		t.Error("usage of a directory without data succeeded")
+	}
+}
+
+// TestServeGC checks the garbage collector's settings of the server: its
+// own unless GOGC or GOMEMLIMIT give them, as /metrics reports them.
+func TestServeGC(t *testing.T) {
+	var base []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOGC=") && !strings.HasPrefix(kv, "GOMEMLIMIT=") {
+			base = append(base, kv)
+		}
+	}
+	for _, c := range []struct {
+		env          []string
+		gogc, memory string
+	}{
+		{nil, "400", "5.36870912e+08"},
+		{[]string{"GOGC=150"}, "150", "5.36870912e+08"},
+		{[]string{"GOMEMLIMIT=1GiB"}, "400", "1.073741824e+09"},
+	} {
+		addr := freeAddr(t)
+		cmd, _ := serveProcessEnv(t, append(slices.Clone(base), c.env...), addr, t.TempDir())
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{"go_gc_gogc_percent " + c.gogc + "\n", "go_gc_gomemlimit_bytes " + c.memory + "\n"} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("env %v: /metrics lacks %q", c.env, want)
+			}
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/muster-hub/muster/config"
@@ -44,6 +45,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	tuneGC()
 	var h slog.Handler = slog.NewTextHandler(stderr, nil)
 	if *logFormat == "json" {
 		h = slog.NewJSONHandler(stderr, nil)
@@ -113,4 +115,28 @@ func envDuration(d *config.Duration, name string) error {
 		}
 	}
 	return nil
+}
+
+// The garbage collector's settings for the server, unless GOGC or
+// GOMEMLIMIT give them. The server's live Go heap is small, a few MB with
+// a million findings stored, since the page caches are SQLite's and not
+// the Go heap's; at Go's default GOGC of 100 the collector ran about 15
+// times a second under the mixed bench, and took CPU and write-barrier
+// time from the writer. At 400 it runs a fifth as often; a
+// BatchUpdateFindings of 100 findings spent a quarter less time in the
+// writer (docs/performance.md). The soft limit bounds what the heap may
+// grow to when its live part is large, where 400 would let it reach five
+// times that.
+const (
+	gcPercent  = 400
+	gcMemLimit = 512 << 20
+)
+
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(gcMemLimit)
+	}
 }
