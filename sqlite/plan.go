@@ -66,8 +66,14 @@ type rowCols struct {
 // or by rid (writer.stored), from findings f joined by baseJoin.
 const (
 	baseCols = "f.version, f.last_seq, f.processed_at, f.customized, f.updated_at, f.severity_label, f.workflow_status, f.record_state, g.v, d.doc"
-	baseJoin = " CROSS JOIN docs d ON d.rid = f.rid LEFT JOIN groupvals g ON g.rid = f.rid"
+	baseJoin = " LEFT JOIN docs d ON d.rid = f.rid LEFT JOIN groupvals g ON g.rid = f.rid"
 )
+
+// errNoDoc is a findings row without its document, which the writer never
+// leaves. A read finds the row all the same, so that the writer, which
+// looks every key up before inserting one, never inserts a second row
+// under a key.
+var errNoDoc = errors.New("sqlite: a finding without its document")
 
 // baseRow receives baseCols.
 type baseRow struct {
@@ -401,6 +407,9 @@ func (r *request) readChunk(ctx context.Context, qr queryer, sk scopeKey, q stri
 		if err := rows.Scan(append([]any{&k.ProductARN, &k.ID, &rid}, row.dest()...)...); err != nil {
 			return err
 		}
+		if row.doc == nil {
+			return fmt.Errorf("%w: %s", errNoDoc, k.ID)
+		}
 		k.Account = sk.account
 		kr := keyRef{sk, k}
 		ki, ok := r.index[kr]
@@ -483,6 +492,9 @@ func (w *writer) stored(ctx context.Context, kr keyRef, rid int64) (*base, error
 	var row baseRow
 	if err := w.st.sel.QueryRowContext(ctx, rid).Scan(row.dest()...); err != nil {
 		return nil, err
+	}
+	if row.doc == nil {
+		return nil, fmt.Errorf("%w: %s", errNoDoc, kr.k.ID)
 	}
 	return row.base(kr, rid), nil
 }

@@ -1,13 +1,18 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/muster-hub/muster"
 	"github.com/muster-hub/muster/asff"
+	"github.com/muster-hub/muster/filter"
 	"github.com/muster-hub/muster/internal/corpus"
+	"github.com/muster-hub/muster/storetest"
 )
 
 // TestPrepareChange holds prepareChange, which keeps the stored columns
@@ -107,4 +112,41 @@ func bytesOf(v any) any {
 		return []byte(s)
 	}
 	return v
+}
+
+// TestNoDocument: a findings row whose document is missing, which the
+// writer never leaves, fails a write of its key rather than letting the
+// writer insert a second row under the key.
+func TestNoDocument(t *testing.T) {
+	db := openTemp(t)
+	defer db.Close()
+	ctx := context.Background()
+	f := storetest.NewFinding("us-east-1", filter.Doc{"Id": "a", "ProductArn": "p", "AwsAccountId": "1", "UpdatedAt": "2025-01-01T00:00:00Z"})
+	if _, err := db.UpsertFindings(ctx, []*muster.Finding{f}, keepIncoming); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.w.do(ctx, 0, func(ctx context.Context, c *sql.Conn) error {
+		_, err := c.ExecContext(ctx, "DELETE FROM docs")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, planned := range []bool{false, true} {
+		r := newRequest(1)
+		r.add(scopeKey{"us-east-1", "1"}, f.FindingKey)
+		r.call = func(int, *muster.Finding) (*muster.Change, error) { return &muster.Change{Finding: f}, nil }
+		if planned {
+			db.planAhead(ctx, r)
+		}
+		err := db.w.do(ctx, 1, func(ctx context.Context, _ *sql.Conn) error {
+			return db.w.execute(ctx, r, make([]muster.UpsertResult, 1))
+		})
+		if !errors.Is(err, errNoDoc) {
+			t.Errorf("planned %v: %v; want errNoDoc", planned, err)
+		}
+	}
+	var n int
+	if err := db.rdb.QueryRow(`SELECT count(*) FROM findings`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d findings rows, %v; want 1", n, err)
+	}
 }
