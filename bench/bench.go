@@ -432,18 +432,12 @@ func runImport(ctx context.Context, clients []*securityhub.Client, findings []ty
 		}()
 	}
 	var err error
+	pace := pacer(start, rate/batchSize, ctx.Done())
 send:
 	for i := 0; i < len(findings); i += batchSize {
-		if rate > 0 {
-			// Paced: batch i/100 leaves at start + i/rate.
-			if d := time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))); d > 0 {
-				select {
-				case <-time.After(d):
-				case <-ctx.Done():
-					err = ctx.Err()
-					break send
-				}
-			}
+		if !pace() {
+			err = ctx.Err()
+			break
 		}
 		select {
 		case batches <- findings[i:min(i+batchSize, len(findings))]:

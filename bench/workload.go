@@ -416,44 +416,19 @@ func runMixed(ctx context.Context, o Options, gen *Generator, qs []query, client
 	imports, updates, gets := newPhase(start), newPhase(start), newPhase(start)
 	var stop atomic.Bool
 	var wg sync.WaitGroup
-	// Paced, batch k of all importers starts no sooner than k batches'
-	// worth of ImportRate after the start.
-	var issued atomic.Int64
 	halt := make(chan struct{})
-	interval := time.Duration(0)
-	if o.ImportRate > 0 {
-		interval = time.Duration(float64(batchSize) / o.ImportRate * float64(time.Second))
-	}
+	importPace := pacer(start, o.ImportRate/batchSize, halt)
 	wg.Go(func() {
 		runImporters(ctx, clients, func(i int) func() ([]types.AwsSecurityFinding, int, bool) {
 			return func() ([]types.AwsSecurityFinding, int, bool) {
-				if interval > 0 {
-					at := start.Add(time.Duration(issued.Add(1)-1) * interval)
-					select {
-					case <-time.After(time.Until(at)):
-					case <-halt:
-						return nil, 0, false
-					}
+				if !importPace() {
+					return nil, 0, false
 				}
 				return batchers[i].batch(re, batchSize-re), re, true
 			}
 		}, &stop, imports, &m.Errors)
 	})
-	// Paced the same way, call k of all updaters starts no sooner than
-	// k calls' worth of UpdateRate after the start.
-	updatePace := func() bool { return true }
-	if o.UpdateRate > 0 {
-		every := time.Duration(float64(time.Second) / o.UpdateRate)
-		var calls atomic.Int64
-		updatePace = func() bool {
-			select {
-			case <-time.After(time.Until(start.Add(time.Duration(calls.Add(1)-1) * every))):
-				return true
-			case <-halt:
-				return false
-			}
-		}
-	}
+	updatePace := pacer(start, o.UpdateRate, halt)
 	for u := range o.Updaters {
 		c := newClient(o)
 		wg.Go(func() {
@@ -461,7 +436,8 @@ func runMixed(ctx context.Context, o Options, gen *Generator, qs []query, client
 		})
 	}
 	qc := newClient(o)
-	wg.Go(func() { queryLoop(ctx, qc, qs, o.QueryRate, &stop, halt, gets, &m.Errors) })
+	queryPace := pacer(start, o.QueryRate, halt)
+	wg.Go(func() { queryLoop(ctx, qc, qs, queryPace, &stop, gets, &m.Errors) })
 	select {
 	case <-time.After(o.Duration):
 	case <-ctx.Done():
@@ -516,6 +492,27 @@ func runMixed(ctx context.Context, o Options, gen *Generator, qs []query, client
 		}
 	}
 	return nil
+}
+
+// pacer returns what a paced client calls before each of its calls: call
+// k, counted across every caller of the returned function, waits until
+// start plus k calls' worth of rate (calls a second); it returns false
+// instead once halt is closed. With rate 0 it never waits.
+func pacer(start time.Time, rate float64, halt <-chan struct{}) func() bool {
+	if rate <= 0 {
+		return func() bool { return true }
+	}
+	every := float64(time.Second) / rate
+	var calls atomic.Int64
+	return func() bool {
+		at := start.Add(time.Duration(float64(calls.Add(1)-1) * every))
+		select {
+		case <-time.After(time.Until(at)):
+			return true
+		case <-halt:
+			return false
+		}
+	}
 }
 
 // updateLoop sends BatchUpdateFindings calls of 100 distinct loaded
@@ -592,20 +589,10 @@ func triage(ids []types.AwsSecurityFindingIdentifier, client, k int, rng *rand.R
 
 // queryLoop runs the queries in turn until stop; a record's fresh field
 // holds the number of findings returned.
-func queryLoop(ctx context.Context, c *securityhub.Client, qs []query, rate float64, stop *atomic.Bool, halt <-chan struct{}, p *phase, errs *Errors) {
-	// Paced, call k starts no sooner than k calls' worth of rate after
-	// the start, as the importers are.
-	var interval time.Duration
-	if rate > 0 {
-		interval = time.Duration(float64(time.Second) / rate)
-	}
+func queryLoop(ctx context.Context, c *securityhub.Client, qs []query, pace func() bool, stop *atomic.Bool, p *phase, errs *Errors) {
 	for k := 0; !stop.Load() && ctx.Err() == nil; k++ {
-		if interval > 0 {
-			select {
-			case <-time.After(time.Until(p.start.Add(time.Duration(k) * interval))):
-			case <-halt:
-				return
-			}
+		if !pace() {
+			return
 		}
 		i := k % len(qs)
 		in := &securityhub.GetFindingsInput{
