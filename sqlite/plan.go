@@ -529,30 +529,29 @@ func (w *writer) execute(ctx context.Context, r *request, results []muster.Upser
 			cur[ki] = current{sid: sids[ki], rid: b.rid, version: b.version}
 			stale[ki] = true
 		}
-	} else if cur, err = w.current(ctx, r); err != nil {
-		return cleanError{err}
+	} else {
+		if cur, err = w.current(ctx, r); err != nil {
+			return cleanError{err}
+		}
+		for ki, c := range cur {
+			if b := r.bases[ki]; b.rid == c.rid && b.version == c.version {
+				plans[ki] = r.plans[ki]
+				continue
+			}
+			if stale == nil {
+				bases, stale = make([]*base, len(r.keys)), make([]bool, len(r.keys))
+			}
+			stale[ki] = true
+			bases[ki] = &base{}
+			if c.rid != 0 {
+				if bases[ki], err = w.stored(ctx, r.keys[ki], c.rid); err != nil {
+					return cleanError{err}
+				}
+			}
+		}
 	}
 	if !r.update && len(cur) > 0 {
 		w.noteFound(cur)
-	}
-	for ki, c := range cur {
-		if r.bases == nil {
-			break // every key is stale, and read
-		}
-		if b := r.bases[ki]; b.rid == c.rid && b.version == c.version {
-			plans[ki] = r.plans[ki]
-			continue
-		}
-		if stale == nil {
-			bases, stale = make([]*base, len(r.keys)), make([]bool, len(r.keys))
-		}
-		stale[ki] = true
-		bases[ki] = &base{}
-		if c.rid != 0 {
-			if bases[ki], err = w.stored(ctx, r.keys[ki], c.rid); err != nil {
-				return cleanError{err}
-			}
-		}
 	}
 	if r.bases != nil {
 		copy(results, r.results)

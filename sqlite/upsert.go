@@ -121,13 +121,7 @@ func updateSet(cols rowCols, hot hot, retain int64) (colSet, []any) {
 // sameCol reports whether two column values are equal. A driver may hand
 // TEXT back as []byte, which == cannot compare.
 func sameCol(a, b any) bool {
-	if x, ok := a.([]byte); ok {
-		a = string(x)
-	}
-	if x, ok := b.([]byte); ok {
-		b = string(x)
-	}
-	return a == b
+	return textCol(a) == textCol(b)
 }
 
 // archived reports whether a record_state value is ARCHIVED, as the
@@ -300,8 +294,8 @@ func textMember(ob asff.Object, name, sub string) any {
 	return nil
 }
 
-// textCol is a TEXT column's value as columnsOf gives it: a driver may
-// scan TEXT as []byte.
+// textCol is a column's value as columnsOf gives it: a driver may scan
+// TEXT as []byte.
 func textCol(v any) any {
 	if b, ok := v.([]byte); ok {
 		return string(b)

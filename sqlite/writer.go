@@ -361,22 +361,7 @@ func (w *writer) commit(group []*writeReq) (left []*writeReq) {
 			if errs[i] != nil {
 				continue
 			}
-			// A request's context was checked before its turn; once its
-			// statements start they run to the end. Interrupting one
-			// would fail the whole group's transaction, and the driver
-			// watches a cancellable context with a goroutine per
-			// statement.
-			r.began = w.now()
-			// Labelled as muster_store_write_seconds is, so that a CPU
-			// profile (serve --pprof) tells the writer's time for
-			// updates from that for the others: go tool pprof
-			// -tagfocus=kind=update.
-			var err error
-			pprof.Do(context.Background(), pprof.Labels("kind", kindOf(r.urgent)), func(context.Context) {
-				err = r.fn(context.WithoutCancel(r.ctx), w.conn)
-			})
-			r.ended = w.now()
-			if err != nil {
+			if err := w.runReq(r); err != nil {
 				if _, ok := err.(cleanError); !ok {
 					return err
 				}
@@ -390,11 +375,7 @@ func (w *writer) commit(group []*writeReq) (left []*writeReq) {
 		// Alone, each request either commits or fails by itself.
 		for i, r := range group {
 			if errs[i] == nil {
-				errs[i] = w.inTx(ctx, func() error {
-					r.began = w.now()
-					defer func() { r.ended = w.now() }()
-					return r.fn(context.WithoutCancel(r.ctx), w.conn)
-				})
+				errs[i] = w.inTx(ctx, func() error { return w.runReq(r) })
 			}
 		}
 	} else if err != nil {
@@ -407,6 +388,23 @@ func (w *writer) commit(group []*writeReq) (left []*writeReq) {
 		r.err <- unwrapClean(errs[i])
 	}
 	return left
+}
+
+// runReq runs r's statements in the transaction under way, timing them
+// for WriteStats. A request's context was checked before its turn; once
+// its statements start they run to the end. Interrupting one would fail
+// the whole group's transaction, and the driver watches a cancellable
+// context with a goroutine per statement. They run labelled as
+// muster_store_write_seconds is, so that a CPU profile (serve --pprof)
+// tells the writer's time for updates from that for the others: go tool
+// pprof -tagfocus=kind=update.
+func (w *writer) runReq(r *writeReq) (err error) {
+	r.began = w.now()
+	pprof.Do(context.Background(), pprof.Labels("kind", kindOf(r.urgent)), func(context.Context) {
+		err = r.fn(context.WithoutCancel(r.ctx), w.conn)
+	})
+	r.ended = w.now()
+	return err
 }
 
 // now is the time for WriteStats, and the zero time when nobody observes.
