@@ -161,9 +161,6 @@ Flags:
 	if *workload == bench.WorkloadRetention && *endpoint != "" {
 		return fmt.Errorf("--workload retention restarts the server with its clock moved forward, so it cannot use --endpoint")
 	}
-	if *preloaded && *endpoint == "" {
-		return fmt.Errorf("--preloaded needs the --endpoint of a server that holds the findings")
-	}
 	if *reimport < 0 || *reimport > 1 {
 		return fmt.Errorf("--reimport %v: want a share between 0 and 1", *reimport)
 	}
