@@ -754,15 +754,7 @@ func TestAttrsFollowReimports(t *testing.T) {
 			got = append(got, a)
 		}
 		rows.Close()
-		cmpAttr := func(a, b attr) int {
-			if a.field != b.field {
-				return a.field - b.field
-			}
-			return strings.Compare(a.value, b.value)
-		}
-		slices.SortFunc(got, cmpAttr)
-		slices.SortFunc(want, cmpAttr)
-		if !slices.Equal(got, want) {
+		if !sameAttrs(got, want) {
 			t.Errorf("import %d: attrs %v, want %v", i, got, want)
 		}
 	}
