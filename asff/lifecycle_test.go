@@ -802,18 +802,6 @@ func swapped(us []FieldUpdate) []FieldUpdate {
 	return out
 }
 
-func sortUpdates(us []FieldUpdate) {
-	slices.SortFunc(us, func(a, b FieldUpdate) int {
-		if c := strings.Compare(a.Field, b.Field); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Old, b.Old); c != 0 {
-			return c
-		}
-		return strings.Compare(a.New, b.New)
-	})
-}
-
 // isObject reports whether s is valid JSON whose value is an object.
 func isObject(s string) bool {
 	return json.Valid([]byte(s)) && strings.HasPrefix(strings.TrimLeft(s, " \t\r\n"), "{")
