@@ -767,7 +767,7 @@ func withWALLimit(frames int64) Option { return func(c *config) { c.walLimit = f
 // TestWriterCheckpoint: once the WAL is longer than its limit, the writer
 // checkpoints it itself between groups, reports that to the observer, and
 // the WAL starts over, so that it stays bounded under writes that never
-// pause.
+// pause; and part of what it checkpoints the checkpointer has synced.
 func TestWriterCheckpoint(t *testing.T) {
 	const limit = 64
 	ckpts := make(chan CheckpointStats, 64)
@@ -784,7 +784,7 @@ func TestWriterCheckpoint(t *testing.T) {
 	defer db.Close()
 	ctx := context.Background()
 	g := newBenchGen(100000)
-	var longest int64
+	var longest, synced int64
 	deadline := time.Now().Add(30 * time.Second)
 	for i, seen := 0, 0; seen < 3; i++ {
 		if time.Now().After(deadline) {
@@ -803,9 +803,10 @@ func TestWriterCheckpoint(t *testing.T) {
 		select {
 		case s := <-ckpts:
 			seen++
-			if s.Frames <= limit || s.Took <= 0 {
-				t.Errorf("checkpoint %d: %+v, want more than %d frames and some time", seen, s, limit)
+			if s.Frames <= limit || s.Took <= 0 || s.Synced > s.Frames {
+				t.Errorf("checkpoint %d: %+v, want more than %d frames, some time and at most all synced", seen, s, limit)
 			}
+			synced = max(synced, s.Synced)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -818,5 +819,10 @@ func TestWriterCheckpoint(t *testing.T) {
 	}
 	if log > 40*limit {
 		t.Errorf("the WAL holds %d frames after the writer's checkpoints (longest seen %d)", log, longest)
+	}
+	// The checkpointer syncs the database file as the WAL grows, so
+	// that the writer's checkpoints find part of it synced.
+	if synced == 0 {
+		t.Error("no writer's checkpoint found frames that the checkpointer had synced")
 	}
 }

@@ -48,6 +48,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -69,6 +70,8 @@ type DB struct {
 	rdb *sql.DB // read-only pool
 	wdb *sql.DB // the writer's single connection
 	cdb *sql.DB // the checkpointer's connection
+	// file is the database file, which the checkpointer syncs.
+	file *os.File
 
 	w *writer
 	// groups is the in-memory index of insight results (groups.go).
@@ -133,15 +136,21 @@ func WithWriteObserver(f func(WriteStats)) Option { return func(c *config) { c.o
 // groups, so that the WAL could start over: under sustained writes the
 // background checkpoints never reach the end of the WAL, and SQLite
 // restarts it only after one that does. Every write waits meanwhile, most
-// of it for the fsync of the pages the background checkpoints copied into
-// the database file since it last started over (SQLite syncs the file only
-// after a checkpoint that reaches the end). At 1M findings under the bench's
-// mixed workload this took 300-400 ms every second or two, the slowest
-// 2% of BatchUpdateFindings calls.
+// of it for the fsync of the pages copied into the database file since it
+// was last synced (SQLite syncs the file only after a checkpoint that
+// reaches the end). Left to SQLite, that was every page the background
+// checkpoints had copied since the WAL last started over: at 1M findings
+// under the bench's mixed workload, 300-400 ms every second or two on a
+// slow disk. The checkpointer therefore syncs the file itself a few times
+// as the WAL grows (see writer.checkpointer), which leaves the writer's
+// checkpoint the pages of the last stretch.
 type CheckpointStats struct {
 	Took time.Duration
 	// Frames is the WAL's length, in pages, when the checkpoint ran.
 	Frames int64
+	// Synced is how many of those frames had been copied into the
+	// database file and synced there before.
+	Synced int64
 }
 
 // WithCheckpointObserver has f called after each checkpoint the writer
@@ -227,6 +236,17 @@ func Open(path string, opts ...Option) (*DB, error) {
 	db.cdb = sql.OpenDB(&connector{path: path, cfg: &db.cfg, write: true})
 	db.cdb.SetMaxOpenConns(1)
 
+	// A descriptor of the database file for the checkpointer's syncs
+	// (see writer.checkpointer). It stays open until every connection
+	// has closed: closing a descriptor of a file drops the process's
+	// POSIX locks on it, SQLite's among them.
+	if db.file, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
+		wconn.Close()
+		db.wdb.Close()
+		db.rdb.Close()
+		db.cdb.Close()
+		return nil, err
+	}
 	db.groups = newGroupIndex(db)
 	db.w, err = newWriter(db, wconn)
 	if err != nil {
@@ -234,6 +254,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		db.wdb.Close()
 		db.rdb.Close()
 		db.cdb.Close()
+		db.file.Close()
 		return nil, err
 	}
 	return db, nil
@@ -244,7 +265,8 @@ func Open(path string, opts ...Option) (*DB, error) {
 func (db *DB) Close() error {
 	db.groups.close()
 	err := db.w.close()
-	return errors.Join(err, db.rdb.Close(), db.wdb.Close(), db.cdb.Close())
+	err = errors.Join(err, db.rdb.Close(), db.wdb.Close(), db.cdb.Close())
+	return errors.Join(err, db.file.Close())
 }
 
 // connector opens connections of the package's private driver and applies

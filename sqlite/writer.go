@@ -69,6 +69,9 @@ type writer struct {
 	walMu     sync.Mutex
 	walFrames int64
 	walID     [12]byte
+	// walSynced is how many frames of that WAL the checkpointer had
+	// copied into the database file when it last synced the file.
+	walSynced int64
 	stopCkpt  chan struct{}
 	ckptDone  chan struct{}
 }
@@ -76,6 +79,10 @@ type writer struct {
 // walLimit is the WAL size, in frames, beyond which the writer checkpoints
 // itself (see run and CheckpointStats).
 const walLimit = 32768 // 128 MiB of 4 KiB pages
+
+// syncsAhead is how many times the checkpointer syncs the database file
+// while the WAL grows to its limit (see checkpointer).
+const syncsAhead = 4
 
 type writeReq struct {
 	ctx context.Context
@@ -245,10 +252,9 @@ func (w *writer) run() {
 			// catch up with the end of the WAL, so SQLite cannot restart
 			// it and it grows. A checkpoint here, between groups, copies
 			// the little the checkpointer has not and lets the next
-			// transaction start the WAL over. It is not cheap (see
-			// CheckpointStats), and making it cheaper by syncing the
-			// database file after each background checkpoint cost more
-			// than it saved (docs/performance.md).
+			// transaction start the WAL over. It waits for the sync of
+			// the pages copied since the checkpointer last synced the
+			// database file (see CheckpointStats and checkpointer).
 			w.restartWAL()
 		}
 		w.sinceAnalyze += n
@@ -297,11 +303,14 @@ func (db *DB) walIdentity() (id [12]byte) {
 // the checkpoint observer. A checkpoint that could not run, because the
 // checkpointer's was under way, is not reported.
 func (w *writer) restartWAL() {
+	w.walMu.Lock()
+	synced := w.walSynced
+	w.walMu.Unlock()
 	start := time.Now()
 	var busy, log, done int64
 	err := w.conn.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
 	if obs := w.db.cfg.observeCkpt; obs != nil && err == nil && log >= 0 {
-		obs(CheckpointStats{Took: time.Since(start), Frames: log})
+		obs(CheckpointStats{Took: time.Since(start), Frames: log, Synced: min(synced, log)})
 	}
 }
 
@@ -535,8 +544,28 @@ func (w *writer) checkpointer() {
 		err := w.db.cdb.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
 		if err == nil {
 			w.walMu.Lock()
+			if id != w.walID {
+				w.walSynced = 0
+			}
 			w.walFrames, w.walID = log, id
+			synced := w.walSynced
 			w.walMu.Unlock()
+			// The pages this WAL's checkpoints have copied into the
+			// database file stay in the page cache until the file is
+			// synced, which SQLite does only in a checkpoint that
+			// reaches the end of the WAL: under sustained writes, the
+			// writer's (see run), which would sync them all while every
+			// write waits. Syncing here, while the writer goes on,
+			// leaves it the pages of the last stretch. Syncing after
+			// every pass would write a page that many passes copy, such
+			// as an index page every import touches, as many times.
+			if done-synced >= w.db.cfg.walLimit/syncsAhead && w.db.file.Sync() == nil {
+				w.walMu.Lock()
+				if w.walID == id {
+					w.walSynced = done
+				}
+				w.walMu.Unlock()
+			}
 		}
 	}
 }
