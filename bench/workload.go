@@ -352,6 +352,13 @@ type MixedResult struct {
 	// is re-imports the server dropped as stale.
 	Acknowledged int
 	ServerWrote  int64
+	// Checkpoints and CheckpointTime are the WAL checkpoints the server's
+	// store ran itself during the mixed load, which every write waits
+	// for (muster_store_checkpoint_seconds; Checkpoints is -1 when the
+	// endpoint has no such metric). When the disk is slow they set the
+	// tail of every write's latency, so a run's figures need them beside.
+	Checkpoints    int64
+	CheckpointTime time.Duration
 }
 
 // runMixed measures fresh imports against re-imports, each alone, then
@@ -361,7 +368,7 @@ func runMixed(ctx context.Context, o Options, gen *Generator, qs []query, client
 	if res.Failed > 0 {
 		return fmt.Errorf("bench: %d findings failed to import; the mixed workload re-imports and updates the imported findings, so it needs all of them", res.Failed)
 	}
-	m := &MixedResult{Importers: len(clients), Updaters: o.Updaters, ReimportShare: o.Reimport, ImportRate: o.ImportRate, UpdateRate: o.UpdateRate, QueryRate: o.QueryRate, ServerWrote: -1}
+	m := &MixedResult{Importers: len(clients), Updaters: o.Updaters, ReimportShare: o.Reimport, ImportRate: o.ImportRate, UpdateRate: o.UpdateRate, QueryRate: o.QueryRate, ServerWrote: -1, Checkpoints: -1}
 	res.Mixed = m
 	loaded := res.Imported
 	if res.Preloaded {
@@ -412,6 +419,7 @@ func runMixed(ctx context.Context, o Options, gen *Generator, qs []query, client
 
 	// Together.
 	re := int(o.Reimport*batchSize + 0.5)
+	atStart, startErr := scrape(ctx, o.Endpoint)
 	start := time.Now()
 	imports, updates, gets := newPhase(start), newPhase(start), newPhase(start)
 	var stop atomic.Bool
@@ -484,10 +492,15 @@ func runMixed(ctx context.Context, o Options, gen *Generator, qs []query, client
 		qr.Results = max(qr.Results, 0)
 		m.Queries = append(m.Queries, qr)
 	}
-	if metricsErr == nil {
+	if metricsErr == nil || startErr == nil {
 		if after, err := scrape(ctx, o.Endpoint); err == nil {
-			if _, ok := after["muster_findings_ingested_total"]; ok {
+			if _, ok := after["muster_findings_ingested_total"]; ok && metricsErr == nil {
 				m.ServerWrote = int64(after["muster_findings_ingested_total"] - before["muster_findings_ingested_total"])
+			}
+			const n, sum = "muster_store_checkpoint_seconds_count", "muster_store_checkpoint_seconds_sum"
+			if _, ok := after[n]; ok && startErr == nil {
+				m.Checkpoints = int64(after[n] - atStart[n])
+				m.CheckpointTime = time.Duration((after[sum] - atStart[sum]) * float64(time.Second))
 			}
 		}
 	}
@@ -692,6 +705,11 @@ func (m *MixedResult) print(w io.Writer, r *Result) {
 		fmt.Fprintf(w, "server wrote %d of the %d findings acknowledged after the load (muster_findings_ingested_total); a shortfall is re-imports dropped as stale\n", m.ServerWrote, m.Acknowledged)
 	} else {
 		fmt.Fprintf(w, "server writes: n/a (no muster_findings_ingested_total at %s/metrics)\n", r.Endpoint)
+	}
+	if m.Checkpoints >= 0 {
+		fmt.Fprintf(w, "server's WAL checkpoints during the mixed load, every write waiting: %d, %s in all (muster_store_checkpoint_seconds); on a slow disk they set the tail\n", m.Checkpoints, m.CheckpointTime.Round(time.Millisecond))
+	} else {
+		fmt.Fprintf(w, "server's WAL checkpoints: n/a (no muster_store_checkpoint_seconds at %s/metrics)\n", r.Endpoint)
 	}
 	fmt.Fprintln(w)
 

@@ -252,7 +252,10 @@ func TestMixedRealServer(t *testing.T) {
 	if m.ServerWrote != int64(m.Acknowledged) || m.Acknowledged < 1600+m.Fresh.Findings+m.Reimport.Findings {
 		t.Errorf("server wrote %d of %d acknowledged", m.ServerWrote, m.Acknowledged)
 	}
-	for _, want := range []string{"re-import rate", "BatchUpdateFindings of 100 findings under the mixed load: p95", "errors: none"} {
+	if m.Checkpoints < 0 || m.CheckpointTime < 0 {
+		t.Errorf("server's checkpoints: %d, %s", m.Checkpoints, m.CheckpointTime)
+	}
+	for _, want := range []string{"re-import rate", "BatchUpdateFindings of 100 findings under the mixed load: p95", "errors: none", "server's WAL checkpoints during the mixed load, every write waiting: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q", want)
 		}
