@@ -50,6 +50,7 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -207,6 +208,14 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: unsupported database path %q", path)
 	}
 	db := &DB{path: path, cfg: cfg, scopes: map[scopeKey]int64{}}
+	// undo closes what Open has opened so far, newest first, should a
+	// later step fail.
+	var opened []func() error
+	undo := func() {
+		for i := len(opened) - 1; i >= 0; i-- {
+			opened[i]()
+		}
+	}
 
 	// The writer connection is opened first: page_size must be set before
 	// the first table exists and before the file switches to WAL.
@@ -215,15 +224,16 @@ func Open(path string, opts ...Option) (*DB, error) {
 	db.wdb.SetMaxIdleConns(1)
 	db.wdb.SetConnMaxLifetime(0)
 	db.wdb.SetConnMaxIdleTime(0)
+	opened = append(opened, db.wdb.Close)
 	ctx := context.Background()
 	wconn, err := db.wdb.Conn(ctx)
 	if err != nil {
-		db.wdb.Close()
+		undo()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	opened = append(opened, wconn.Close)
 	if err := migrate(ctx, wconn); err != nil {
-		wconn.Close()
-		db.wdb.Close()
+		undo()
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
 
@@ -232,29 +242,25 @@ func Open(path string, opts ...Option) (*DB, error) {
 	db.rdb.SetMaxIdleConns(cfg.readConns)
 	db.rdb.SetConnMaxIdleTime(0)
 	db.rdb.SetConnMaxLifetime(0)
+	opened = append(opened, db.rdb.Close)
 
 	db.cdb = sql.OpenDB(&connector{path: path, cfg: &db.cfg, write: true})
 	db.cdb.SetMaxOpenConns(1)
+	opened = append(opened, db.cdb.Close)
 
 	// A descriptor of the database file for the checkpointer's syncs
 	// (see writer.checkpointer). It stays open until every connection
 	// has closed: closing a descriptor of a file drops the process's
 	// POSIX locks on it, SQLite's among them.
 	if db.file, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
-		wconn.Close()
-		db.wdb.Close()
-		db.rdb.Close()
-		db.cdb.Close()
+		undo()
 		return nil, err
 	}
+	// First in the list, so that undo closes it last.
+	opened = slices.Insert(opened, 0, db.file.Close)
 	db.groups = newGroupIndex(db)
-	db.w, err = newWriter(db, wconn)
-	if err != nil {
-		wconn.Close()
-		db.wdb.Close()
-		db.rdb.Close()
-		db.cdb.Close()
-		db.file.Close()
+	if db.w, err = newWriter(db, wconn); err != nil {
+		undo()
 		return nil, err
 	}
 	return db, nil

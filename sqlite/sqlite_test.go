@@ -28,6 +28,64 @@ func openTemp(t *testing.T) *DB {
 	return db
 }
 
+// TestOpenFails: Open fails on a file that is not a database, and on a
+// database whose migrations fail, closing every descriptor it opened; the
+// same path opens once the file is a database again.
+func TestOpenFails(t *testing.T) {
+	fds := func() int {
+		des, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd to count descriptors:", err)
+		}
+		return len(des)
+	}
+	for name, spoil := range map[string]func(t *testing.T, path string){
+		"not a database": func(t *testing.T, path string) {
+			if err := os.WriteFile(path, []byte(strings.Repeat("not a database ", 1000)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		},
+		// The first migration, run again, creates a table that exists.
+		"migrations fail": func(t *testing.T, path string) {
+			db, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.w.conn.ExecContext(context.Background(), `DELETE FROM schema_migrations`); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "muster.db")
+			spoil(t, path)
+			before := fds()
+			if db, err := Open(path); err == nil {
+				db.Close()
+				t.Fatal("Open succeeded")
+			}
+			if after := fds(); after != before {
+				t.Errorf("%d descriptors open after the failed Open, %d before", after, before)
+			}
+			for _, f := range []string{path, path + "-wal", path + "-shm"} {
+				if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+					t.Fatal(err)
+				}
+			}
+			db, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) muster.Store { return openTemp(t) })
 }
