@@ -21,11 +21,12 @@ func TestApplyCorpus(t *testing.T) {
 	}
 	str := func(s string) *string { return &s }
 	num := func(n int) *int { return &n }
+	flt := func(f float64) *float64 { return &f }
 	updates := map[string]BatchUpdate{
 		"note":           {Note: &NoteUpdate{Text: "seen", UpdatedBy: "analyst"}},
 		"severity":       {Severity: &SeverityUpdate{Label: str("CRITICAL")}},
 		"normalized":     {Severity: &SeverityUpdate{Normalized: num(10)}},
-		"product only":   {Severity: &SeverityUpdate{Product: float64Ptr(3.5)}},
+		"product only":   {Severity: &SeverityUpdate{Product: flt(3.5)}},
 		"workflow":       {Workflow: &WorkflowUpdate{Status: "SUPPRESSED"}},
 		"fields":         {UserDefinedFields: map[string]string{"ticket": "SEC-1"}, VerificationState: str("TRUE_POSITIVE"), Confidence: num(80), Criticality: num(90)},
 		"types":          {Types: []string{"Software and Configuration Checks/Vulnerabilities/CVE"}},
@@ -70,5 +71,3 @@ func TestApplyCorpus(t *testing.T) {
 		t.Fatalf("%d updates checked, %d of them invalid: the test needs both kinds", checked, failed)
 	}
 }
-
-func float64Ptr(f float64) *float64 { return &f }

@@ -558,8 +558,9 @@ func (w *writer) checkpointer() {
 			// write waits. Syncing here, while the writer goes on,
 			// leaves it the pages of the last stretch. Syncing after
 			// every pass would write a page that many passes copy, such
-			// as an index page every import touches, as many times.
-			if done-synced >= w.db.cfg.walLimit/syncsAhead && w.db.file.Sync() == nil {
+			// as an index page every import touches, as many times. A
+			// pass that reached the end of the WAL was synced by SQLite.
+			if done-synced >= w.db.cfg.walLimit/syncsAhead && (done == log || w.db.file.Sync() == nil) {
 				w.walMu.Lock()
 				if w.walID == id {
 					w.walSynced = done
