@@ -764,6 +764,99 @@ func TestAttrsFollowReimports(t *testing.T) {
 // itself, so that a test reaches it with a few writes.
 func withWALLimit(frames int64) Option { return func(c *config) { c.walLimit = frames } }
 
+// TestCheckpointCatchUp: once the WAL is over the limit, the checkpointer
+// runs passes until one finds no frames added during the one before, each
+// synced, so that the writer's checkpoint finds synced everything but what
+// was written after them.
+func TestCheckpointCatchUp(t *testing.T) {
+	const limit = 256
+	ckpts := make(chan CheckpointStats, 8)
+	passes := 0
+	var afterPass func(n int)
+	db, err := Open(filepath.Join(t.TempDir(), "muster.db"), withWALLimit(limit),
+		func(c *config) {
+			// The test runs the checkpointer's rounds itself.
+			c.ckptEvery = time.Hour
+			c.afterPass = func() {
+				passes++
+				if afterPass != nil {
+					afterPass(passes)
+				}
+			}
+		},
+		WithCheckpointObserver(func(s CheckpointStats) { ckpts <- s }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	g := newBenchGen(1000)
+	next := 0
+	write := func(n int) {
+		t.Helper()
+		fs := make([]*muster.Finding, n)
+		for j := range fs {
+			fs[j] = g.finding(next)
+			next++
+		}
+		if _, err := db.UpsertFindings(ctx, fs, withHistory); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// read starts a read transaction, which sees the WAL as it is. As
+	// under load, the transactions that were reading when a pass began
+	// keep the next commit from starting the WAL over.
+	read := func() *sql.Tx {
+		t.Helper()
+		tx, err := db.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := tx.QueryRow(`SELECT count(*) FROM findings`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	for range 20 {
+		write(20)
+	}
+	reading := read()
+	defer func() { reading.Rollback() }()
+	afterPass = func(n int) {
+		if n == 1 {
+			// Writes come during the first pass, as they would under
+			// load: fewer frames than the checkpointer syncs for
+			// otherwise (walLimit/syncsAhead).
+			write(2)
+			reading.Rollback()
+			reading = read()
+		}
+	}
+	db.w.checkpoint()
+	afterPass = nil
+	if passes != 3 {
+		t.Errorf("%d passes, want 3: the first, one for the frames written during it, one that found none", passes)
+	}
+	db.w.walMu.Lock()
+	frames, synced := db.w.walFrames, db.w.walSynced
+	db.w.walMu.Unlock()
+	if frames <= limit || synced != frames {
+		t.Fatalf("after the round: WAL of %d frames, %d synced; want over %d, all synced", frames, synced, limit)
+	}
+	// The next group finds the WAL over the limit and checkpoints it
+	// itself: what it has to sync is its own frames alone.
+	write(1)
+	select {
+	case s := <-ckpts:
+		if s.Synced != frames || s.Frames <= frames || s.Frames-s.Synced > 20 {
+			t.Errorf("writer's checkpoint: %+v, want the %d frames of before synced, and the few of one finding not", s, frames)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the writer did not checkpoint the WAL over its limit")
+	}
+}
+
 // TestWriterCheckpoint: once the WAL is longer than its limit, the writer
 // checkpoints it itself between groups, reports that to the observer, and
 // the WAL starts over, so that it stays bounded under writes that never

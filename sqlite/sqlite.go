@@ -100,6 +100,10 @@ type config struct {
 	observe      func(WriteStats)
 	observeCkpt  func(CheckpointStats)
 	walLimit     int64 // frames; see writer.run
+	// ckptEvery is how often the checkpointer runs; afterPass, if set,
+	// is called after each of its passes (for tests).
+	ckptEvery time.Duration
+	afterPass func()
 }
 
 // Option changes how Open sets up the database.
@@ -200,6 +204,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		maxBatch:     2000,
 		analyzeEvery: 50000,
 		walLimit:     walLimit,
+		ckptEvery:    200 * time.Millisecond,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -531,7 +531,7 @@ func (w *writer) sid(sk scopeKey) (int64, bool) {
 // took a quarter of the writer's time in BenchmarkUpsert).
 func (w *writer) checkpointer() {
 	defer close(w.ckptDone)
-	t := time.NewTicker(200 * time.Millisecond)
+	t := time.NewTicker(w.db.cfg.ckptEvery)
 	defer t.Stop()
 	for {
 		select {
@@ -539,36 +539,88 @@ func (w *writer) checkpointer() {
 			return
 		case <-t.C:
 		}
-		id := w.db.walIdentity()
-		var busy, log, done int64
-		err := w.db.cdb.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
-		if err == nil {
-			w.walMu.Lock()
-			if id != w.walID {
-				w.walSynced = 0
-			}
-			w.walFrames, w.walID = log, id
-			synced := w.walSynced
-			w.walMu.Unlock()
-			// The pages this WAL's checkpoints have copied into the
-			// database file stay in the page cache until the file is
-			// synced, which SQLite does only in a checkpoint that
-			// reaches the end of the WAL: under sustained writes, the
-			// writer's (see run), which would sync them all while every
-			// write waits. Syncing here, while the writer goes on,
-			// leaves it the pages of the last stretch. Syncing after
-			// every pass would write a page that many passes copy, such
-			// as an index page every import touches, as many times. A
-			// pass that reached the end of the WAL was synced by SQLite.
-			if done-synced >= w.db.cfg.walLimit/syncsAhead && (done == log || w.db.file.Sync() == nil) {
-				w.walMu.Lock()
-				if w.walID == id {
-					w.walSynced = done
-				}
-				w.walMu.Unlock()
-			}
+		w.checkpoint()
+	}
+}
+
+// checkpoint is one round of the checkpointer: a pass, and the passes
+// that prepare the writer's own checkpoint once the WAL is over the
+// limit. It then tells the writer the WAL's length (see walDue).
+//
+// The writer's checkpoint holds every write while it syncs the WAL
+// frames written since the last pass, copies them and syncs the database
+// file, which takes 50–400 ms on a slow disk even for a few megabytes.
+// Passes back to back, each synced, leave it only what was written
+// during the last of them, which is shorter each time while the disk
+// keeps ahead of the writes.
+func (w *writer) checkpoint() {
+	id, log, ok := w.pass(false)
+	for i := 0; ok && log > w.db.cfg.walLimit && i < catchUpPasses; i++ {
+		prev := log
+		if id, log, ok = w.pass(true); log-prev < w.db.cfg.walLimit/catchUpDone {
+			break
 		}
 	}
+	if ok {
+		w.walMu.Lock()
+		w.walFrames, w.walID = log, id
+		w.walMu.Unlock()
+	}
+}
+
+// catchUpPasses bounds the passes that prepare the writer's checkpoint,
+// in case the writes outpace the disk; they stop sooner once a pass
+// finds fewer than walLimit/catchUpDone frames added during the one
+// before.
+const (
+	catchUpPasses = 4
+	catchUpDone   = 64
+)
+
+// pass runs one PASSIVE checkpoint on the checkpointer's connection and
+// returns the identity and length of the WAL it checkpointed.
+//
+// The pages a pass copies stay in the page cache until the database file
+// is synced, which SQLite does only in a pass that reaches the end of the
+// WAL with no commit meanwhile; under sustained writes, that is the
+// writer's own checkpoint, which would sync them all while every write
+// waits. So pass syncs the file itself, while the writer goes on, each
+// time the passes of this WAL have copied another walLimit/syncsAhead
+// frames, or whenever sync is set and it copied any. Syncing after every
+// pass would write a page that many passes copy, such as an index page
+// every import touches, as many times.
+func (w *writer) pass(sync bool) (id [12]byte, log int64, ok bool) {
+	defer func() {
+		if h := w.db.cfg.afterPass; h != nil {
+			h()
+		}
+	}()
+	id = w.db.walIdentity()
+	var busy, done int64
+	if err := w.db.cdb.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil {
+		return id, 0, false
+	}
+	w.walMu.Lock()
+	if id != w.walID {
+		w.walID, w.walFrames, w.walSynced = id, 0, 0
+	}
+	synced := w.walSynced
+	w.walMu.Unlock()
+	// log is -1 when the writer's checkpoint held the lock. A pass that
+	// copied the WAL to the end it saw has not always been synced by
+	// SQLite: it syncs only if no commit came meanwhile.
+	if log < 0 || done <= synced || !sync && done-synced < w.db.cfg.walLimit/syncsAhead {
+		return id, log, true
+	}
+	if w.db.file.Sync() != nil {
+		return id, log, true
+	}
+	w.walMu.Lock()
+	if w.walID == id {
+		w.walSynced = done
+	}
+	w.walMu.Unlock()
+	return id, log, true
 }
 
 func (w *writer) close() error {
