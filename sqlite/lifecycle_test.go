@@ -865,6 +865,8 @@ func TestWriterCheckpoint(t *testing.T) {
 	const limit = 64
 	ckpts := make(chan CheckpointStats, 64)
 	db, err := Open(filepath.Join(t.TempDir(), "muster.db"), withWALLimit(limit),
+		// The bound on the WAL below assumes passes this often.
+		func(c *config) { c.ckptEvery = 200 * time.Millisecond },
 		WithCheckpointObserver(func(s CheckpointStats) {
 			select {
 			case ckpts <- s:

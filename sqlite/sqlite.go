@@ -204,7 +204,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		maxBatch:     2000,
 		analyzeEvery: 50000,
 		walLimit:     walLimit,
-		ckptEvery:    200 * time.Millisecond,
+		ckptEvery:    ckptEvery,
 	}
 	for _, o := range opts {
 		o(&cfg)
