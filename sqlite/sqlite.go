@@ -138,17 +138,20 @@ func kindOf(urgent bool) string {
 func WithWriteObserver(f func(WriteStats)) Option { return func(c *config) { c.observe = f } }
 
 // CheckpointStats describes a checkpoint the writer ran itself, between
-// groups, so that the WAL could start over: under sustained writes the
-// background checkpoints never reach the end of the WAL, and SQLite
-// restarts it only after one that does. Every write waits meanwhile, most
-// of it for the fsync of the pages copied into the database file since it
-// was last synced (SQLite syncs the file only after a checkpoint that
-// reaches the end). Left to SQLite, that was every page the background
+// groups, so that the WAL could start over. SQLite starts it over only at
+// a transaction that begins when it is wholly copied and no reader uses
+// it; under sustained writes a commit nearly always comes between the
+// background checkpoint that copied it and that moment, so it grows.
+// Every write waits meanwhile, most of it for the fsync of the pages
+// copied into the database file since it was last synced (SQLite syncs
+// the file only after a checkpoint that reaches the end with no commit
+// meanwhile). Left to SQLite, that was every page the background
 // checkpoints had copied since the WAL last started over: at 1M findings
 // under the bench's mixed workload, 300-400 ms every second or two on a
-// slow disk. The checkpointer therefore syncs the file itself a few times
-// as the WAL grows (see writer.checkpointer), which leaves the writer's
-// checkpoint the pages of the last stretch.
+// slow disk. The checkpointer therefore syncs the file itself as the WAL
+// grows, and in passes back to back once it is over the limit (see
+// writer.checkpoint), which leaves the writer's checkpoint the pages of
+// the last pass.
 type CheckpointStats struct {
 	Took time.Duration
 	// Frames is the WAL's length, in pages, when the checkpoint ran.
@@ -254,7 +257,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	opened = append(opened, db.cdb.Close)
 
 	// A descriptor of the database file for the checkpointer's syncs
-	// (see writer.checkpointer). It stays open until every connection
+	// (see writer.pass). It stays open until every connection
 	// has closed: closing a descriptor of a file drops the process's
 	// POSIX locks on it, SQLite's among them.
 	if db.file, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {

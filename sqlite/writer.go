@@ -81,7 +81,7 @@ type writer struct {
 const walLimit = 32768 // 128 MiB of 4 KiB pages
 
 // syncsAhead is how many times the checkpointer syncs the database file
-// while the WAL grows to its limit (see checkpointer).
+// while the WAL grows to its limit (see pass).
 const syncsAhead = 4
 
 type writeReq struct {
@@ -248,13 +248,14 @@ func (w *writer) run() {
 			n += r.n
 		}
 		if w.walDue() {
-			// Under sustained load the background checkpoints never
-			// catch up with the end of the WAL, so SQLite cannot restart
-			// it and it grows. A checkpoint here, between groups, copies
-			// the little the checkpointer has not and lets the next
-			// transaction start the WAL over. It waits for the sync of
-			// the pages copied since the checkpointer last synced the
-			// database file (see CheckpointStats and checkpointer).
+			// Under sustained load a commit nearly always comes between
+			// the background checkpoint that copies the WAL to its end
+			// and the next transaction, so SQLite cannot restart it and
+			// it grows (see CheckpointStats). A checkpoint here, between
+			// groups, copies the little the checkpointer has not and
+			// lets the next transaction start the WAL over. It waits for
+			// the sync of what the checkpointer's passes left unsynced
+			// (see checkpoint).
 			w.restartWAL()
 		}
 		w.sinceAnalyze += n
