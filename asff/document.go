@@ -202,9 +202,10 @@ func NormalizedLabel(n int) string {
 var ErrStale = errors.New("finding is not newer than the stored one")
 
 // Merge returns what to store when a provider re-imports a finding that
-// exists, and the customized set to store with it. incoming must have been
-// completed (Import.Complete), so its top level already mirrors its
-// FindingProviderFields. The result is incoming, except that:
+// exists: the document, the customized set to store with it and what
+// changed. incoming must have been completed (Import.Complete), so its top
+// level already mirrors its FindingProviderFields. The result is incoming,
+// except that:
 //
 //   - the customer's fields keep their stored values, though a Note set with
 //     the deprecated UpdateFindings (LegacyNote) gives way to the provider's;
@@ -215,19 +216,19 @@ var ErrStale = errors.New("finding is not newer than the stored one")
 //     reopens the finding.
 //
 // It returns ErrStale when incoming is not newer than stored.
-func Merge(stored, incoming []byte, c Customized) ([]byte, Customized, error) {
+func Merge(stored, incoming []byte, c Customized) (Merged, error) {
 	s, err := splitObject(stored)
 	if err != nil {
-		return nil, c, err
+		return Merged{}, err
 	}
 	in, err := splitObject(incoming)
 	if err != nil {
-		return nil, c, err
+		return Merged{}, err
 	}
 	su, err1 := ParseTime(s.str("UpdatedAt"))
 	iu, err2 := ParseTime(in.str("UpdatedAt"))
 	if err1 == nil && err2 == nil && !iu.After(su) {
-		return nil, c, ErrStale
+		return Merged{}, ErrStale
 	}
 	for _, name := range customerFields {
 		if name == "Note" && c&LegacyNote != 0 {
@@ -254,7 +255,18 @@ func Merge(stored, incoming []byte, c Customized) ([]byte, Customized, error) {
 			in.setString("WorkflowState", "NEW")
 		}
 	}
-	return in.bytes(), c, nil
+	// Diffing the split documents rather than the bytes spares splitting
+	// both again: about a third of the CPU time of merging a re-import.
+	return Merged{Doc: in.bytes(), Customized: c, Updates: diffSorted(s, in)}, nil
+}
+
+// Merged is what Merge stores for a re-imported finding.
+type Merged struct {
+	Doc        []byte
+	Customized Customized
+	// Updates are what the re-import changed, as Diff(stored, Doc) gives
+	// them: the Updates of its history record.
+	Updates []FieldUpdate
 }
 
 // customBit is the Customized bit of a providerMirrored attribute.

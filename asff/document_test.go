@@ -61,7 +61,8 @@ func TestCompleteProviderSeverityWithoutLabel(t *testing.T) {
 func TestMergeKeepsCustomerFields(t *testing.T) {
 	stored := `{"Id":"a","UpdatedAt":"2024-01-01T00:00:00Z","Workflow":{"Status":"RESOLVED"},"Note":{"Text":"n"},"RecordState":"ARCHIVED"}`
 	in := `{"Id":"a","UpdatedAt":"2024-02-01T00:00:00Z","Workflow":{"Status":"NEW"},"UserDefinedFields":{"k":"v"},"RecordState":"ACTIVE","Title":"t2"}`
-	out, c, err := Merge([]byte(stored), []byte(in), 0)
+	mg, err := Merge([]byte(stored), []byte(in), 0)
+	out, c := mg.Doc, mg.Customized
 	if err != nil || c != 0 {
 		t.Fatal(c, err)
 	}
@@ -71,7 +72,7 @@ func TestMergeKeepsCustomerFields(t *testing.T) {
 	if m["Title"] != "t2" || m["Workflow"].(map[string]any)["Status"] != "NEW" || m["Note"] == nil || m["UserDefinedFields"] != nil {
 		t.Errorf("merged = %s", out)
 	}
-	if _, _, err := Merge([]byte(stored), []byte(stored), 0); err != ErrStale {
+	if _, err := Merge([]byte(stored), []byte(stored), 0); err != ErrStale {
 		t.Errorf("same UpdatedAt: %v, want ErrStale", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -183,7 +184,8 @@ func TestMerge(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			out, c, err := Merge([]byte(tc.stored), []byte(tc.incoming), tc.c)
+			m, err := mergeDiff(t, []byte(tc.stored), []byte(tc.incoming), tc.c)
+			out, c := m.Doc, m.Customized
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tc.wantErr)
@@ -235,10 +237,11 @@ func TestMergeReopens(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			stored := doc("2024-01-01T00:00:00Z", tc.oldRecord, tc.oldCompliance, `,"Workflow":{"Status":"`+tc.status+`"},"WorkflowState":"IN_PROGRESS"`)
 			in := doc("2024-02-01T00:00:00Z", tc.newRecord, tc.newCompliance, `,"Workflow":{"Status":"NEW"},"WorkflowState":"NEW"`)
-			out, _, err := Merge([]byte(stored), []byte(in), 0)
+			m, err := mergeDiff(t, []byte(stored), []byte(in), 0)
 			if err != nil {
 				t.Fatal(err)
 			}
+			out := m.Doc
 			wantState := "IN_PROGRESS"
 			if tc.wantStatus != tc.status {
 				wantState = "NEW"
@@ -276,11 +279,11 @@ func TestCustomizeThenReimport(t *testing.T) {
 		t.Fatal(c, err)
 	}
 	second := complete(`{"Id":"a","ProductArn":"p","UpdatedAt":"2024-02-01T00:00:00Z","Severity":{"Label":"MEDIUM","Original":"5"},"Confidence":20,"Note":{"Text":"p2","UpdatedBy":"p","UpdatedAt":"2024-02-01T00:00:00Z"}}`)
-	out, c, err := Merge(doc, second, c)
-	if err != nil || c != CustomSeverity {
-		t.Fatal(c, err)
+	mg, err := mergeDiff(t, doc, second, c)
+	if err != nil || mg.Customized != CustomSeverity {
+		t.Fatal(mg.Customized, err)
 	}
-	m := decode(t, out)
+	m := decode(t, mg.Doc)
 	want := map[string]any{
 		"Severity":   map[string]any{"Label": "CRITICAL", "Normalized": float64(90), "Original": "2"},
 		"Confidence": float64(20),
@@ -298,6 +301,24 @@ func TestCustomizeThenReimport(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// mergeDiff is Merge, which must give as Updates what Diff finds between
+// the stored document and the merged one.
+func mergeDiff(t *testing.T, stored, incoming []byte, c Customized) (Merged, error) {
+	t.Helper()
+	m, err := Merge(stored, incoming, c)
+	if err != nil {
+		return m, err
+	}
+	want, err := Diff(stored, m.Doc)
+	if err != nil {
+		t.Fatalf("Diff of the merged document: %v", err)
+	}
+	if d := cmp.Diff(want, m.Updates); d != "" {
+		t.Errorf("Merge's Updates (-Diff +Updates):\n%s", d)
+	}
+	return m, nil
+}
 
 func TestApply(t *testing.T) {
 	const stored = `{"Id":"a","UpdatedAt":"2024-01-01T00:00:00.000Z","ProcessedAt":"2024-01-01T00:00:01.000Z",
@@ -850,6 +871,27 @@ func FuzzDiff(f *testing.F) {
 		if dd := cmp.Diff(swapped(d), back); dd != "" {
 			t.Fatalf("Diff(%q, %q) is not the reverse of the other way (-want +got):\n%s", a, b, dd)
 		}
+	})
+}
+
+// FuzzMerge holds Merge's Updates to Diff of the stored and merged
+// documents, whatever the two documents and the customized set.
+func FuzzMerge(f *testing.F) {
+	for _, s := range [][2]string{
+		{`{"UpdatedAt":"2024-01-01T00:00:00Z","Workflow":{"Status":"RESOLVED"},"Note":{"Text":"n"},"RecordState":"ARCHIVED"}`,
+			`{"UpdatedAt":"2024-02-01T00:00:00Z","Workflow":{"Status":"NEW"},"UserDefinedFields":{"k":"v"},"RecordState":"ACTIVE","Title":"t2"}`},
+		{`{"Severity":{"Label":"LOW"},"Types":["a"],"a":1,"a":2}`, `{"Severity":{"Label":"HIGH"},"Types":[],"Compliance":{"Status":"FAILED"},"a":null}`},
+		{`{"Compliance":{"Status":"PASSED"},"Workflow":{"Status":"NOTIFIED"}}`, `{"Compliance":{"Status":"WARNING"},"Note":null}`},
+	} {
+		f.Add(s[0], s[1], uint8(0))
+		f.Add(s[0], s[1], uint8(0x7f))
+	}
+	f.Fuzz(func(t *testing.T, a, b string, c uint8) {
+		// Findings are I-JSON, valid UTF-8, by the time they are merged.
+		if !isObject(a) || !isObject(b) || !utf8.ValidString(a) || !utf8.ValidString(b) {
+			return
+		}
+		mergeDiff(t, []byte(a), []byte(b), Customized(c))
 	})
 }
 

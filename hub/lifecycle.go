@@ -53,18 +53,16 @@ func MergeImport(stored, incoming *muster.Finding) (*muster.Change, error) {
 		rec.Created = true
 		return &muster.Change{Finding: incoming, History: rec, Meter: true}, nil
 	}
-	doc, custom, err := asff.Merge(stored.Doc, incoming.Doc, stored.Customized)
+	m, err := asff.Merge(stored.Doc, incoming.Doc, stored.Customized)
 	if errors.Is(err, asff.ErrStale) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if rec.Updates, err = asff.Diff(stored.Doc, doc); err != nil {
-		return nil, err
-	}
+	rec.Updates = m.Updates
 	f := *incoming
-	f.Doc, f.Customized = doc, custom
+	f.Doc, f.Customized = m.Doc, m.Customized
 	return &muster.Change{Finding: &f, History: rec, Meter: true}, nil
 }
 
