@@ -260,7 +260,8 @@ func Merge(stored, incoming []byte, c Customized) (Merged, error) {
 	return Merged{Doc: in.bytes(), Customized: c, Updates: diffSorted(s, in)}, nil
 }
 
-// Merged is what Merge stores for a re-imported finding.
+// Merged is what Merge returns: what to store for a re-imported finding
+// and what its history record says changed.
 type Merged struct {
 	Doc        []byte
 	Customized Customized

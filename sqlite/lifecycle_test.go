@@ -765,9 +765,9 @@ func TestAttrsFollowReimports(t *testing.T) {
 func withWALLimit(frames int64) Option { return func(c *config) { c.walLimit = frames } }
 
 // TestCheckpointCatchUp: once the WAL is over the limit, the checkpointer
-// runs passes until one finds no frames added during the one before, each
-// synced, so that the writer's checkpoint finds synced everything but what
-// was written after them.
+// runs passes, each synced, until one finds fewer than walLimit/catchUpDone
+// frames added during the one before (here none), so that the writer's
+// checkpoint finds synced everything but what was written after them.
 func TestCheckpointCatchUp(t *testing.T) {
 	const limit = 256
 	ckpts := make(chan CheckpointStats, 8)
