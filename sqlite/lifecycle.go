@@ -28,10 +28,7 @@ func (db *DB) UpdateFindings(ctx context.Context, region string, keys []muster.F
 	r.call = func(_ int, stored *muster.Finding) (*muster.Change, error) { return update(stored) }
 	db.plan(ctx, r)
 	results := make([]muster.UpsertResult, len(keys))
-	err := db.w.doUrgent(ctx, len(keys), func(ctx context.Context, c *sql.Conn) error {
-		return db.w.execute(ctx, r, results)
-	})
-	if err != nil {
+	if err := db.w.doPlanned(ctx, r, results, true); err != nil {
 		return nil, err
 	}
 	return results, nil

@@ -333,23 +333,44 @@ func TestReplan(t *testing.T) {
 		}
 		return r
 	}
+	// run executes requests in one group, as doPlanned does one, so that
+	// the writer checks them against its version log.
 	run := func(rs ...*request) {
 		t.Helper()
-		if err := db.w.do(ctx, len(rs), func(ctx context.Context, c *sql.Conn) error {
+		if err := db.w.send(&writeReq{ctx: ctx, n: len(rs), planned: true, err: make(chan error, 1), fn: func(ctx context.Context, _ *sql.Conn) error {
 			for _, r := range rs {
 				if err := db.w.execute(ctx, r, make([]muster.UpsertResult, len(r.items))); err != nil {
 					return err
 				}
 			}
 			return nil
-		}); err != nil {
+		}}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// fromLog reports whether the writer would check r against its log
+	// alone, without reading its keys again.
+	fromLog := func(r *request) bool {
+		t.Helper()
+		var ok bool
+		if err := db.w.send(&writeReq{ctx: ctx, planned: true, err: make(chan error, 1), fn: func(ctx context.Context, _ *sql.Conn) (err error) {
+			_, ok, err = db.w.logged(ctx, r)
+			return err
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		return ok
 	}
 
 	// Written by an earlier transaction: a is decided again, b is not.
 	r := planned("a", "b")
+	if !fromLog(r) {
+		t.Error("nothing written since the read: not checked against the log")
+	}
 	run(planned("a"))
+	if fromLog(r) {
+		t.Error("a written since the read: checked against the log")
+	}
 	clear(calls)
 	run(r)
 	if count("a") != 2 || count("b") != 1 || calls["a"] != 1 || calls["b"] != 0 {
@@ -364,6 +385,39 @@ func TestReplan(t *testing.T) {
 	}
 	if rs, err := db.FindingHistory(ctx, muster.HistoryQuery{Region: rgn, Key: muster.FindingKey{Account: acct, ProductARN: "p", ID: "a"}}); err != nil || len(rs) != 5 {
 		t.Errorf("history of a: %d records, %v; want 5", len(rs), err)
+	}
+
+	// Written since the read, then forgotten when the log started over
+	// (here at two entries): a is decided again.
+	r = planned("a")
+	run(planned("a"))
+	db.w.log.max = 2 // the writer is idle, and send orders this before its next request
+	run(planned("b"), planned("b"), planned("a", "b"))
+	db.w.log.max = maxLogged
+	if fromLog(r) {
+		t.Error("planned before the log started over: checked against the log")
+	}
+	clear(calls)
+	run(r)
+	if count("a") != 8 || calls["a"] != 1 {
+		t.Errorf("after the log started over: a = %v, calls %v; want 8, a called again", count("a"), calls)
+	}
+	// Deleted by a request the log does not see (any but a planned one,
+	// such as the retention job's): a is not found.
+	r = planned("a", "b")
+	if err := db.w.do(ctx, 1, func(ctx context.Context, c *sql.Conn) error {
+		_, err := c.ExecContext(ctx, `DELETE FROM findings WHERE id = 'a'`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	clear(calls)
+	got := make([]muster.UpsertResult, 2)
+	if err := db.w.doPlanned(ctx, r, got, true); err != nil {
+		t.Fatal(err)
+	}
+	if want := []muster.UpsertResult{muster.NotFound, muster.Updated}; !slices.Equal(got, want) || calls["a"] != 0 {
+		t.Errorf("after a deletion outside the log: %v, calls %v; want %v, a not called", got, calls, want)
 	}
 
 	// Read as absent, created since: merged again with the stored one.
@@ -386,7 +440,7 @@ func TestReplan(t *testing.T) {
 	}
 	results := make([]muster.UpsertResult, 1)
 	merges = 0
-	if err := db.w.do(ctx, 1, func(ctx context.Context, _ *sql.Conn) error { return db.w.execute(ctx, ru, results) }); err != nil {
+	if err := db.w.doPlanned(ctx, ru, results, false); err != nil {
 		t.Fatal(err)
 	}
 	if count("c") != 11 || results[0] != muster.Updated || merges != 1 {
@@ -405,7 +459,7 @@ func TestReplan(t *testing.T) {
 		t.Fatal("not planned as new")
 	}
 	merges = 0
-	if err := db.w.do(ctx, 1, func(ctx context.Context, _ *sql.Conn) error { return db.w.execute(ctx, rn, results) }); err != nil {
+	if err := db.w.doPlanned(ctx, rn, results, false); err != nil {
 		t.Fatal(err)
 	}
 	if count("c") != 16 || results[0] != muster.Updated || merges != 1 || db.w.found.Load() == 0 {
@@ -549,7 +603,7 @@ func TestUrgentWrites(t *testing.T) {
 		wg.Go(func() {
 			var err error
 			if urgent {
-				err = db.w.doUrgent(ctx, 100, fn(name))
+				err = db.w.send(&writeReq{ctx: ctx, n: 100, fn: fn(name), urgent: true, err: make(chan error, 1)})
 			} else {
 				err = db.w.do(ctx, 100, fn(name))
 			}

@@ -16,8 +16,9 @@ import (
 // UpdateFindings call) reads the stored findings of its keys from the read
 // pool, calls its MergeFunc or UpdateFunc and works out the column values
 // of what they return, all on the caller's goroutine, beside other
-// requests. The writer then checks, in one statement per scope, that every
-// key's (rid, version) is what the request read, writes the planned
+// requests. The writer then checks that every key's (rid, version) is what
+// the request read, against the versions it has written since the read
+// (see versionLog) or else in one statement per scope, writes the planned
 // changes of the keys that still match and decides the others again in its
 // transaction, as it did everything before. Reading stored findings,
 // merging and working out columns were a fifth of the writer's time on
@@ -129,7 +130,11 @@ type request struct {
 	update bool
 
 	// What was decided outside the writer; bases is nil when the read or
-	// a call failed, and the writer decides everything.
+	// a call failed, and the writer decides everything. read is set when
+	// bases were read (rather than assumed absent), after snap, the
+	// writer's count of commits, was taken (see versionLog).
+	read    bool
+	snap    int64
 	bases   []*base
 	plans   []*planned // by key; nil: nothing to write
 	results []muster.UpsertResult
@@ -262,9 +267,11 @@ func (db *DB) planAhead(ctx context.Context, r *request) {
 		}
 	} else {
 		var err error
+		snap := db.w.log.commits.Load()
 		if bases, _, err = r.readBases(ctx, db.rdb, db.scopeID); err != nil {
 			return
 		}
+		r.read, r.snap = true, snap
 	}
 	plans := make([]*planned, len(r.keys))
 	results := make([]muster.UpsertResult, len(r.items))
@@ -530,7 +537,11 @@ func (w *writer) execute(ctx context.Context, r *request, results []muster.Upser
 			stale[ki] = true
 		}
 	} else {
-		if cur, err = w.current(ctx, r); err != nil {
+		var logged bool
+		if cur, logged, err = w.logged(ctx, r); err == nil && !logged {
+			cur, err = w.current(ctx, r)
+		}
+		if err != nil {
 			return cleanError{err}
 		}
 		for ki, c := range cur {
@@ -623,14 +634,14 @@ func (w *writer) write(ctx context.Context, kr keyRef, sid int64, p *planned) er
 	if len(p.history) > 0 {
 		last = w.seq
 	}
+	kh := keyHash(kr.k.ProductARN, kr.k.ID)
 	rid := p.base.rid
 	if rid == 0 {
 		if sid == 0 {
 			return errors.New("sqlite: scope not created")
 		}
 		res, err := w.st.ins.ExecContext(ctx, sid, kr.k.Account, kr.k.ProductARN, kr.k.ID,
-			hot.updatedAt, hot.severity, hot.workflow, hot.recordState, pa.UnixNano(), custom, retain, w.ver, nullable(last),
-			keyHash(kr.k.ProductARN, kr.k.ID))
+			hot.updatedAt, hot.severity, hot.workflow, hot.recordState, pa.UnixNano(), custom, retain, w.ver, nullable(last), kh)
 		if err != nil {
 			return err
 		}
@@ -696,5 +707,6 @@ func (w *writer) write(ctx context.Context, kr keyRef, sid int64, p *planned) er
 		}
 		prev = seq
 	}
+	w.log.note(logKey{sid, kh}, w.ver)
 	return nil
 }

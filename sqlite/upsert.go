@@ -174,10 +174,7 @@ func (db *DB) UpsertFindings(ctx context.Context, findings []*muster.Finding, me
 	r.call = func(i int, stored *muster.Finding) (*muster.Change, error) { return merge(stored, findings[i]) }
 	db.plan(ctx, r)
 	results := make([]muster.UpsertResult, len(findings))
-	err := db.w.do(ctx, len(findings), func(ctx context.Context, c *sql.Conn) error {
-		return db.w.execute(ctx, r, results)
-	}, scopes...)
-	if err != nil {
+	if err := db.w.doPlanned(ctx, r, results, false, scopes...); err != nil {
 		return nil, err
 	}
 	return results, nil

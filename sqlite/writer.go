@@ -45,6 +45,9 @@ type writer struct {
 	// found is a moving average of the share of an import's keys that
 	// are stored, in 1/1024 (see planAhead); it starts at all.
 	found atomic.Int64
+	// log holds the versions written in recent transactions, which
+	// spare execute reading them back (see versionLog).
+	log *versionLog
 
 	sinceAnalyze int
 
@@ -90,8 +93,12 @@ type writeReq struct {
 	fn  func(ctx context.Context, c *sql.Conn) error
 	// scopes the request needs, created before the group's transaction
 	scopes []scopeKey
-	urgent bool // see doUrgent
-	err    chan error
+	urgent bool // see doPlanned
+	// planned is set for the requests of doPlanned, whose writes to
+	// findings all go through write and so into w.log; any other
+	// request makes the log start over.
+	planned bool
+	err     chan error
 	// For WriteStats: when it was sent, and when its statements started
 	// and ended.
 	sent, began, ended time.Time
@@ -108,6 +115,7 @@ func newWriter(db *DB, conn *sql.Conn) (*writer, error) {
 		st:   st,
 		reqs: make(chan *writeReq, 256),
 		done: make(chan struct{}),
+		log:  newVersionLog(),
 	}
 	w.found.Store(1024)
 	// The counters start from their saved high-water marks rather than
@@ -146,12 +154,14 @@ func (w *writer) do(ctx context.Context, n int, fn func(context.Context, *sql.Co
 	return w.send(&writeReq{ctx: ctx, n: n, fn: fn, scopes: scopes, err: make(chan error, 1)})
 }
 
-// doUrgent is do for a request that goes before the others waiting: a
+// doPlanned executes r (see execute) in the writer's next group, filling
+// results. An urgent request goes before the others waiting: a
 // customer's triage (UpdateFindings), which waits on the writer while
 // imports keep it busy. It also cuts short the group the writer is
 // running when it arrives (see commit).
-func (w *writer) doUrgent(ctx context.Context, n int, fn func(context.Context, *sql.Conn) error) error {
-	return w.send(&writeReq{ctx: ctx, n: n, fn: fn, urgent: true, err: make(chan error, 1)})
+func (w *writer) doPlanned(ctx context.Context, r *request, results []muster.UpsertResult, urgent bool, scopes ...scopeKey) error {
+	return w.send(&writeReq{ctx: ctx, n: len(r.items), scopes: scopes, urgent: urgent, planned: true, err: make(chan error, 1),
+		fn: func(ctx context.Context, _ *sql.Conn) error { return w.execute(ctx, r, results) }})
 }
 
 func (w *writer) send(r *writeReq) error {
@@ -371,6 +381,9 @@ func (w *writer) commit(group []*writeReq) (left []*writeReq) {
 			if errs[i] != nil {
 				continue
 			}
+			if !r.planned {
+				w.log.forget()
+			}
 			if err := w.runReq(r); err != nil {
 				if _, ok := err.(cleanError); !ok {
 					return err
@@ -385,7 +398,12 @@ func (w *writer) commit(group []*writeReq) (left []*writeReq) {
 		// Alone, each request either commits or fails by itself.
 		for i, r := range group {
 			if errs[i] == nil {
-				errs[i] = w.inTx(ctx, func() error { return w.runReq(r) })
+				errs[i] = w.inTx(ctx, func() error {
+					if !r.planned {
+						w.log.forget()
+					}
+					return w.runReq(r)
+				})
 			}
 		}
 	} else if err != nil {
@@ -457,6 +475,7 @@ func (w *writer) inTx(ctx context.Context, fn func() error) error {
 		return fmt.Errorf("sqlite: commit: %w", cerr)
 	}
 	w.savedSeq, w.savedVer = w.seq, w.ver
+	w.log.commits.Add(1)
 	w.publishGroups()
 	w.db.recent.add(w.outEvents)
 	return err
