@@ -51,7 +51,7 @@ func TestPrepareChange(t *testing.T) {
 		if stored.err != nil {
 			t.Fatalf("%s: %v", cf.Key(), stored.err)
 		}
-		b := &base{rid: 1, stored: &muster.Finding{Doc: doc}, groups: stored.hot.groups,
+		b := &base{rid: 1, stored: &muster.Finding{Doc: doc},
 			cols: rowCols{updatedAt: stored.hot.updatedAt, severity: bytesOf(stored.hot.severity), workflow: stored.hot.workflow, recordState: stored.hot.recordState}}
 		oldAttrs, oldGroups, err := storedAttrs(b)
 		if err != nil {
