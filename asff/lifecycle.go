@@ -436,6 +436,10 @@ func leaf(v []byte) (leafKind, string) {
 			return leafString, s
 		}
 		return leafString, string(v)
+	case v[0] != '[' && v[0] != '{':
+		// A number, true, false or null has no whitespace or escapes to
+		// normalize.
+		return leafOther, string(v)
 	}
 	// Stored documents keep the producer's layout; normalizing whitespace
 	// and string escapes keeps it from reading as a change.

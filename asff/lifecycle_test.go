@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -826,6 +827,22 @@ func swapped(us []FieldUpdate) []FieldUpdate {
 // isObject reports whether s is valid JSON whose value is an object.
 func isObject(s string) bool {
 	return json.Valid([]byte(s)) && strings.HasPrefix(strings.TrimLeft(s, " \t\r\n"), "{")
+}
+
+// TestLeafScalars holds leaf's text of a number, true, false or null to
+// the compacted value, which it returns without compacting.
+func TestLeafScalars(t *testing.T) {
+	for _, v := range []string{"0", "-1", "1.5e-3", "12345678901234567890", "1E+2", "true", "false", "null", "tru", "1 2", "-"} {
+		kind, got := leaf([]byte(v))
+		want := v
+		c := jsontext.Value(v)
+		if err := c.Compact(jsontext.PreserveRawStrings(false)); err == nil {
+			want = string(c)
+		}
+		if kind != leafOther || got != want {
+			t.Errorf("leaf(%s) = %d, %q; want %d, %q", v, kind, got, leafOther, want)
+		}
+	}
 }
 
 func FuzzDiff(f *testing.F) {
