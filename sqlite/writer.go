@@ -381,9 +381,6 @@ func (w *writer) commit(group []*writeReq) (left []*writeReq) {
 			if errs[i] != nil {
 				continue
 			}
-			if !r.planned {
-				w.log.forget()
-			}
 			if err := w.runReq(r); err != nil {
 				if _, ok := err.(cleanError); !ok {
 					return err
@@ -398,12 +395,7 @@ func (w *writer) commit(group []*writeReq) (left []*writeReq) {
 		// Alone, each request either commits or fails by itself.
 		for i, r := range group {
 			if errs[i] == nil {
-				errs[i] = w.inTx(ctx, func() error {
-					if !r.planned {
-						w.log.forget()
-					}
-					return w.runReq(r)
-				})
+				errs[i] = w.inTx(ctx, func() error { return w.runReq(r) })
 			}
 		}
 	} else if err != nil {
@@ -427,6 +419,9 @@ func (w *writer) commit(group []*writeReq) (left []*writeReq) {
 // tells the writer's time for updates from that for the others: go tool
 // pprof -tagfocus=kind=update.
 func (w *writer) runReq(r *writeReq) (err error) {
+	if !r.planned {
+		w.log.forget() // its writes do not go through write
+	}
 	r.began = w.now()
 	pprof.Do(context.Background(), pprof.Labels("kind", kindOf(r.urgent)), func(context.Context) {
 		err = r.fn(context.WithoutCancel(r.ctx), w.conn)
