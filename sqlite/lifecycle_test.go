@@ -912,9 +912,8 @@ func TestCheckpointCatchUp(t *testing.T) {
 }
 
 // TestWriterCheckpoint: once the WAL is longer than its limit, the writer
-// checkpoints it itself between groups, reports that to the observer, and
-// the WAL starts over, so that it stays bounded under writes that never
-// pause; and part of what it checkpoints the checkpointer has synced.
+// checkpoints it itself between groups and reports that to the observer;
+// and part of what it checkpoints the checkpointer has synced.
 func TestWriterCheckpoint(t *testing.T) {
 	const limit = 64
 	ckpts := make(chan CheckpointStats, 64)
@@ -933,7 +932,7 @@ func TestWriterCheckpoint(t *testing.T) {
 	defer db.Close()
 	ctx := context.Background()
 	g := newBenchGen(100000)
-	var longest, synced int64
+	var synced int64
 	deadline := time.Now().Add(30 * time.Second)
 	for i, seen := 0, 0; seen < 3; i++ {
 		if time.Now().After(deadline) {
@@ -946,9 +945,6 @@ func TestWriterCheckpoint(t *testing.T) {
 		if _, err := db.UpsertFindings(ctx, fs, withHistory); err != nil {
 			t.Fatal(err)
 		}
-		db.w.walMu.Lock()
-		longest = max(longest, db.w.walFrames)
-		db.w.walMu.Unlock()
 		select {
 		case s := <-ckpts:
 			seen++
@@ -959,16 +955,12 @@ func TestWriterCheckpoint(t *testing.T) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	// Twenty findings write some hundred frames, and the checkpointer
-	// looks every 200 ms: without the writer's checkpoints the WAL would
-	// hold every frame written.
-	var busy, log, done int64
-	if err := db.cdb.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil {
-		t.Fatal(err)
-	}
-	if log > 40*limit {
-		t.Errorf("the WAL holds %d frames after the writer's checkpoints (longest seen %d)", log, longest)
-	}
+	// No bound on the WAL's length at the end: with writes one at a time,
+	// the checkpointer's own passes let the WAL start over too (without
+	// the writer's checkpoints it ended at 696 and 1,426 frames), and a
+	// pass that comes late under load let it reach 4,279 once. The
+	// writer's checkpoints are what the loop above counts.
+	//
 	// The checkpointer syncs the database file as the WAL grows, so
 	// that the writer's checkpoints find part of it synced.
 	if synced == 0 {
