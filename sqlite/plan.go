@@ -121,6 +121,7 @@ type request struct {
 	// an update's keys, in order, each as the index of its key in keys.
 	items []int
 	keys  []keyRef // distinct, in order of first appearance
+	khs   []int64  // the keyHash of each key, worked out once
 	index map[keyRef]int
 	// call decides the change of item i from the finding stored under its
 	// key, nil if none.
@@ -150,6 +151,7 @@ func (r *request) add(sk scopeKey, k muster.FindingKey) {
 		ki = len(r.keys)
 		r.index[kr] = ki
 		r.keys = append(r.keys, kr)
+		r.khs = append(r.khs, keyHash(k.ProductARN, k.ID))
 	}
 	r.items = append(r.items, ki)
 }
@@ -343,7 +345,7 @@ func (r *request) keysQuery(kis []int, sid int64, cols, join string) (string, []
 		}
 		q.WriteString("(?, ?, ?)")
 		k := r.keys[ki].k
-		args = append(args, keyHash(k.ProductARN, k.ID), k.ProductARN, k.ID)
+		args = append(args, r.khs[ki], k.ProductARN, k.ID)
 	}
 	q.WriteString(") AS k CROSS JOIN findings f ON f.sid = ? AND f.kh = k.column1 AND f.product_arn = k.column2 AND f.id = k.column3" + join)
 	args = append(args, sid)
@@ -565,7 +567,7 @@ func (w *writer) execute(ctx context.Context, r *request, results []muster.Upser
 			continue
 		}
 		kr := r.keys[ki]
-		if err := w.write(ctx, kr, cur[ki].sid, p); err != nil {
+		if err := w.write(ctx, kr, r.khs[ki], cur[ki].sid, p); err != nil {
 			return err
 		}
 		for _, d := range p.meters {
@@ -606,9 +608,10 @@ func nullable(n int64) any {
 	return n
 }
 
-// write stores p's finding under kr in scope sid, with a new version, and
-// appends its history records to the finding's chain.
-func (w *writer) write(ctx context.Context, kr keyRef, sid int64, p *planned) error {
+// write stores p's finding under kr, whose keyHash is kh, in scope sid,
+// with a new version, and appends its history records to the finding's
+// chain.
+func (w *writer) write(ctx context.Context, kr keyRef, kh, sid int64, p *planned) error {
 	out, hot := p.out.f, p.out.hot
 	pa := p.processed
 	retain := retainAt(hot, pa)
@@ -621,7 +624,6 @@ func (w *writer) write(ctx context.Context, kr keyRef, sid int64, p *planned) er
 	if len(p.history) > 0 {
 		last = w.seq
 	}
-	kh := keyHash(kr.k.ProductARN, kr.k.ID)
 	rid := p.base.rid
 	if rid == 0 {
 		if sid == 0 {

@@ -80,7 +80,7 @@ func (w *writer) logged(ctx context.Context, r *request) (cur []current, ok bool
 			return nil, false, err
 		}
 		b := r.bases[ki]
-		if v, written := w.log.last[logKey{sid, keyHash(kr.k.ProductARN, kr.k.ID)}]; written && v != b.version {
+		if v, written := w.log.last[logKey{sid, r.khs[ki]}]; written && v != b.version {
 			return nil, false, nil
 		}
 		cur[ki] = current{sid: sid, rid: b.rid, version: b.version}
