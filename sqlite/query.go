@@ -29,8 +29,10 @@ func (db *DB) QueryFindings(ctx context.Context, q muster.FindingQuery) ([]*must
 	}
 	hint, driver := "", -1
 	if len(sids) == 1 {
-		if hint, driver, err = db.planHint(ctx, q); err != nil {
-			return nil, err
+		for sid := range sids {
+			if hint, driver, err = db.planHint(ctx, sid, q); err != nil {
+				return nil, err
+			}
 		}
 	}
 	query, args, err := compileQuery(sids, q, hint, driver)
@@ -138,19 +140,30 @@ var columns = map[string]string{
 	"Id":              "f.id",
 }
 
-// probeLimit is how many attrs rows a filter may select for the query to
-// start from them rather than from the sort index.
-const probeLimit = 5000
+// Defaults of the planner's limits (config.probeLimit, config.sortLimit).
+const (
+	// probeLimit is how many attrs rows a filter may select for the query
+	// to start from them rather than from the sort index.
+	probeLimit = 5000
+	// sortLimit is how many findings an equality on Severity.Label or
+	// Workflow.Status may select for the query to start from its index and
+	// sort them. Sorting costs a table row per match, where the walk of
+	// findings_updated reads about limit × findings ÷ matches entries of
+	// one index, densely: at a million findings a page of 100 is cheaper to
+	// sort below about 2,000 matches.
+	sortLimit = 1000
+)
 
 // planHint picks the index for listings in UpdatedAt order, the default
 // and most common one. SQLite's planner does not weigh LIMIT: left alone it
 // reads every finding of an attribute value and sorts them, where walking
 // the sort index newest first finds a page after a few hundred entries.
-// Only a selective ResourceId/ResourceType filter, measured by counting
-// its index entries up to probeLimit, is better as the starting point: then
-// driver is that condition's index, and the query starts from its attrs
-// rows (a CROSS JOIN fixes the order, so statistics cannot change it).
-func (db *DB) planHint(ctx context.Context, q muster.FindingQuery) (hint string, driver int, err error) {
+// Only a selective filter is better as the starting point, measured by
+// counting its index entries up to a limit: a ResourceId/ResourceType
+// filter, for which driver is that condition's index and the query starts
+// from its attrs rows (a CROSS JOIN fixes the order, so statistics cannot
+// change it), or an equality on a label column, whose index the hint names.
+func (db *DB) planHint(ctx context.Context, sid int64, q muster.FindingQuery) (hint string, driver int, err error) {
 	if len(q.Sort) == 0 || q.Sort[0].Field == nil || q.Sort[0].Field.Path != "UpdatedAt" {
 		return "", -1, nil
 	}
@@ -168,7 +181,7 @@ func (db *DB) planHint(ctx context.Context, q muster.FindingQuery) (hint string,
 		if err != nil {
 			return "", -1, err
 		}
-		if n >= 0 && n < probeLimit {
+		if n >= 0 && n < db.cfg.probeLimit {
 			return "", i, nil
 		}
 	}
@@ -177,17 +190,31 @@ func (db *DB) planHint(ctx context.Context, q muster.FindingQuery) (hint string,
 		if len(c.Strings) != 1 || c.Strings[0].Op != filter.Equals {
 			continue
 		}
-		switch c.Field.Path {
-		case "Severity.Label":
-			return "INDEXED BY findings_severity", -1, nil
-		case "Workflow.Status":
-			return "INDEXED BY findings_workflow", -1, nil
+		index, ok := labelIndexes[c.Field.Path]
+		if !ok {
+			continue
+		}
+		b := &builder{}
+		probe := "SELECT count(*) FROM (SELECT 1 FROM findings f INDEXED BY " + index + " WHERE f.sid = " + b.arg(sid) +
+			" AND " + b.stringPred(filter.Equals, columns[c.Field.Path], c.Strings[0].Value) + " LIMIT " + b.arg(db.cfg.sortLimit) + ")"
+		var n int
+		if err := db.rdb.QueryRowContext(ctx, probe, b.args...).Scan(&n); err != nil {
+			return "", -1, err
+		}
+		if n < db.cfg.sortLimit {
+			return "INDEXED BY " + index, -1, nil
 		}
 	}
 	return hint, -1, nil
 }
 
-// probeAttrs counts, up to probeLimit, the attrs rows that the positive
+// labelIndexes are the indexes of the label columns, by ASFF path.
+var labelIndexes = map[string]string{
+	"Severity.Label":  "findings_severity",
+	"Workflow.Status": "findings_workflow",
+}
+
+// probeAttrs counts, up to the probe limit, the attrs rows that the positive
 // comparisons of c select; -1 when c has none.
 func (db *DB) probeAttrs(ctx context.Context, field int, c *filter.Condition) (int, error) {
 	b := &builder{}
@@ -202,7 +229,7 @@ func (db *DB) probeAttrs(ctx context.Context, field int, c *filter.Condition) (i
 		return -1, nil
 	}
 	var n int
-	err := db.rdb.QueryRowContext(ctx, "SELECT count(*) FROM ("+strings.Join(subs, " UNION ALL ")+" LIMIT "+b.arg(probeLimit)+")", b.args...).Scan(&n)
+	err := db.rdb.QueryRowContext(ctx, "SELECT count(*) FROM ("+strings.Join(subs, " UNION ALL ")+" LIMIT "+b.arg(db.cfg.probeLimit)+")", b.args...).Scan(&n)
 	return n, err
 }
 

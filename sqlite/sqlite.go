@@ -104,6 +104,10 @@ type config struct {
 	// is called after each of its passes (for tests).
 	ckptEvery time.Duration
 	afterPass func()
+	// probeLimit and sortLimit bound the selective filters that GetFindings
+	// starts from (see planHint); tests lower them to 0 to walk the sort
+	// index always.
+	probeLimit, sortLimit int
 }
 
 // Option changes how Open sets up the database.
@@ -208,6 +212,8 @@ func Open(path string, opts ...Option) (*DB, error) {
 		analyzeEvery: 50000,
 		walLimit:     walLimit,
 		ckptEvery:    ckptEvery,
+		probeLimit:   probeLimit,
+		sortLimit:    sortLimit,
 	}
 	for _, o := range opts {
 		o(&cfg)
