@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -34,9 +33,9 @@ import (
 // writer, the index assumes that this DB is the only process writing the
 // file.
 //
-// The index is built the first time GroupFindings runs, from two
-// sequential scans: the narrow findings table and groupvals, which holds
-// the values the narrow table does not (encodeGroupVals). At a million
+// The index is built the first time GroupFindings runs, from one
+// sequential scan of the narrow findings table, whose groupvals column
+// holds the values its other columns do not (encodeGroupVals). At a million
 // findings that takes 5 s, which the first call waits for; a store whose
 // insights are never asked for keeps no index. After that the
 // writer feeds it: every finding it writes or deletes becomes a
@@ -95,7 +94,7 @@ const (
 	firstStored = 5
 )
 
-// groupVals are the values groupvals holds for one finding.
+// groupVals are the values the groupvals column holds for one finding.
 type groupVals struct {
 	single  [nSingle - firstStored]string // "" with has false: absent
 	has     [nSingle - firstStored]bool
@@ -168,7 +167,7 @@ func (gv *groupVals) encode() []byte {
 	return b
 }
 
-var errGroupVals = errors.New("sqlite: malformed groupvals row")
+var errGroupVals = errors.New("sqlite: malformed groupvals value")
 
 func decodeGroupVals(b []byte) (groupVals, error) {
 	var gv groupVals
@@ -240,7 +239,8 @@ func decodeGroupVals(b []byte) (groupVals, error) {
 
 func init() {
 	// muster_groupvals(doc) is encodeGroupVals of a stored document, for
-	// the migration that fills groupvals for the findings it finds.
+	// migration 0005, which filled the groupvals table (now the column)
+	// for the findings it found.
 	drv.MustRegisterDeterministicScalarFunction("muster_groupvals", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 		var doc []byte
 		switch x := args[0].(type) {
@@ -490,10 +490,9 @@ func (ix *groupIndex) build(done chan struct{}) {
 // loadChunk is how many rids one pair of statements of load reads.
 const loadChunk = 8192
 
-// load reads every finding's columns and groupvals row in one read
-// transaction, a range of rids at a time from each table, and fills the
-// index. A finding without a groupvals row has its values read from its
-// document.
+// load reads every finding's columns in one read transaction, a range of
+// rids at a time, and fills the index. A finding without a groupvals value
+// has its values read from its document.
 func (ix *groupIndex) load(ctx context.Context) error {
 	tx, err := ix.db.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -512,7 +511,7 @@ func (ix *groupIndex) load(ctx context.Context) error {
 	}
 	for lo := int64(0); lo <= maxRID.Int64; lo += loadChunk {
 		hi := lo + loadChunk - 1
-		rows, err := tx.QueryContext(ctx, `SELECT rid, sid, version, account, product_arn, updated_at, severity_label, workflow_status, record_state
+		rows, err := tx.QueryContext(ctx, `SELECT rid, sid, version, account, product_arn, updated_at, severity_label, workflow_status, record_state, groupvals
 			FROM findings WHERE rid BETWEEN ? AND ? ORDER BY rid`, lo, hi)
 		if err != nil {
 			return err
@@ -524,39 +523,12 @@ func (ix *groupIndex) load(ctx context.Context) error {
 				updated       sql.NullInt64
 				sev, wf, rest sql.NullString
 			)
-			if err := rows.Scan(&r.rid, &r.sid, &r.version, &r.account, &r.productARN, &updated, &sev, &wf, &rest); err != nil {
+			if err := rows.Scan(&r.rid, &r.sid, &r.version, &r.account, &r.productARN, &updated, &sev, &wf, &rest, &r.vals); err != nil {
 				rows.Close()
 				return err
 			}
 			r.h = hot{updatedAt: nullInt(updated), severity: nullString(sev), workflow: nullString(wf), recordState: nullString(rest)}
 			batch = append(batch, r)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if len(batch) == 0 {
-			continue
-		}
-		rows, err = tx.QueryContext(ctx, `SELECT rid, v FROM groupvals WHERE rid BETWEEN ? AND ? ORDER BY rid`, lo, hi)
-		if err != nil {
-			return err
-		}
-		i := 0
-		for rows.Next() {
-			var (
-				rid int64
-				v   []byte
-			)
-			if err := rows.Scan(&rid, &v); err != nil {
-				rows.Close()
-				return err
-			}
-			for i < len(batch) && batch[i].rid < rid {
-				i++
-			}
-			if i < len(batch) && batch[i].rid == rid {
-				batch[i].vals = v
-			}
 		}
 		if err := rows.Close(); err != nil {
 			return err
@@ -944,20 +916,12 @@ func (ix *groupIndex) top(counts []int64, limit int) []muster.GroupCount {
 	return filter.SortGroups(out, limit)
 }
 
-// noteGroupWrite stores the groupvals row of a finding the writer wrote
-// under rid, and records the write for the group index. old is the row's
-// previous value, nil for a new finding; the row is rewritten only when it
-// changed, so that a re-import costs no write here.
-func (w *writer) noteGroupWrite(ctx context.Context, rid, sid int64, k muster.FindingKey, h hot, old []byte, created bool) error {
-	if created || !bytes.Equal(old, h.groups) {
-		if _, err := w.st.putGroups.ExecContext(ctx, rid, h.groups); err != nil {
-			return err
-		}
-	}
+// noteGroupWrite records for the group index a finding the writer wrote
+// under rid.
+func (w *writer) noteGroupWrite(rid, sid int64, k muster.FindingKey, h hot) {
 	if w.db.groups.recording.Load() {
 		w.grpEvents = append(w.grpEvents, groupEvent{rid: rid, version: w.ver, sid: sid, account: k.Account, productARN: k.ProductARN, hot: h})
 	}
-	return nil
 }
 
 // noteGroupDeletes records findings the writer deleted.

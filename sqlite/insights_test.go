@@ -80,9 +80,9 @@ func checkGroups(t *testing.T, db *DB, docs map[string][]filter.Doc, stage strin
 }
 
 // TestGroupIndexRebuild checks the index built from a store it did not
-// see being written: after a reopen, with groupvals rows missing (read
-// from the documents instead), and after migration 0005 filled groupvals
-// for findings stored before it.
+// see being written: after a reopen of re-imported findings, with groupvals values missing (read
+// from the documents instead), and after migrations 0005 and 0009 filled
+// them for findings stored before the first.
 func TestGroupIndexRebuild(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "muster.db")
 	db, err := Open(path)
@@ -91,6 +91,10 @@ func TestGroupIndexRebuild(t *testing.T) {
 	}
 	docs := groupCorpus(t, db, 3, 400)
 	checkGroups(t, db, docs, "live")
+	// The same Ids again with other values: the stages below build the
+	// index from what the re-imports stored.
+	docs = groupCorpus(t, db, 4, 400)
+	checkGroups(t, db, docs, "re-imported")
 	reopen := func(stage string, sqls ...string) {
 		t.Helper()
 		if err := db.Close(); err != nil {
@@ -116,14 +120,16 @@ func TestGroupIndexRebuild(t *testing.T) {
 		checkGroups(t, db, docs, stage)
 	}
 	reopen("reopened")
-	reopen("rows missing", `DELETE FROM groupvals WHERE rid % 3 = 0`)
+	reopen("values missing", `UPDATE findings SET groupvals = NULL WHERE rid % 3 = 0`)
 	var n int
-	if err := db.rdb.QueryRow(`SELECT count(*) FROM groupvals`).Scan(&n); err != nil || n >= 400 {
-		t.Fatalf("groupvals has %d rows, %v; the previous stage deleted some", n, err)
+	if err := db.rdb.QueryRow(`SELECT count(*) FROM findings WHERE groupvals IS NOT NULL`).Scan(&n); err != nil || n >= 400 {
+		t.Fatalf("%d findings have groupvals, %v; the previous stage cleared some", n, err)
 	}
-	reopen("migrated", `DROP TABLE groupvals`, `DROP TABLE insights`, `DELETE FROM schema_migrations WHERE name LIKE '%0005_insights.sql'`)
-	// The migration wrote what the writer would have.
-	rows, err := db.rdb.Query(`SELECT g.v, d.doc FROM groupvals g JOIN docs d ON d.rid = g.rid`)
+	// As the store was before 0005: no groupvals and no insights.
+	reopen("migrated", `ALTER TABLE findings DROP COLUMN groupvals`, `DROP TABLE insights`,
+		`DELETE FROM schema_migrations WHERE name LIKE '%0005_insights.sql' OR name LIKE '%0009_groupvals_column.sql'`)
+	// The migrations wrote what the writer would have.
+	rows, err := db.rdb.Query(`SELECT f.groupvals, d.doc FROM findings f JOIN docs d ON d.rid = f.rid`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,13 +144,13 @@ func TestGroupIndexRebuild(t *testing.T) {
 			t.Fatal(err)
 		}
 		if string(h.groups) != string(v) {
-			t.Fatalf("migrated groupvals row differs from the writer's for %s", doc)
+			t.Fatalf("migrated groupvals value differs from the writer's for %s", doc)
 		}
 		n++
 	}
 	rows.Close()
 	if n != 400 {
-		t.Errorf("migration filled %d groupvals rows, want 400", n)
+		t.Errorf("migration filled %d groupvals values, want 400", n)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)

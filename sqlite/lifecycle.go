@@ -366,7 +366,7 @@ func (w *writer) deleteExpired(ctx context.Context, q muster.RetentionQuery, lim
 		if _, err := w.conn.ExecContext(ctx, fmt.Sprintf(deleteChains, in), chunk...); err != nil {
 			return 0, 0, err
 		}
-		for _, table := range []string{"attrs", "docs", "groupvals", "findings"} {
+		for _, table := range []string{"attrs", "docs", "findings"} {
 			if _, err := w.conn.ExecContext(ctx, "DELETE FROM "+table+" WHERE rid IN "+in, chunk...); err != nil {
 				return 0, 0, err
 			}

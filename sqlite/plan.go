@@ -61,9 +61,8 @@ type rowCols struct {
 
 // baseCols are the columns a base is read from, after the key (readBases)
 // or by rid (writer.stored), from findings f joined by baseJoin. The
-// finding's groupvals row is not read: it is what its document gives (see
-// storedAttrs), and reading it was a quarter of the pages a re-import
-// reads.
+// finding's groupvals value is not read: it is what its document gives (see
+// storedAttrs).
 const (
 	baseCols = "f.version, f.last_seq, f.processed_at, f.customized, f.updated_at, f.severity_label, f.workflow_status, f.record_state, d.doc"
 	baseJoin = " LEFT JOIN docs d ON d.rid = f.rid"
@@ -105,7 +104,7 @@ type planned struct {
 	out       prepared
 	processed time.Time
 	oldAttrs  []attr // attribute rows of the stored finding
-	oldGroups []byte // groupvals row of the stored finding
+	oldGroups []byte // groupvals value of the stored finding
 	// history to append, oldest first: a key given twice in one request
 	// records both changes.
 	history []histRow
@@ -219,10 +218,11 @@ func (r *request) decide(bases []*base, only []bool, plans []*planned, results [
 	return nil
 }
 
-// storedAttrs returns the attrs and groupvals rows of a stored finding,
-// which the writer derived from its document as this does. Deriving them
-// again (12 µs a finding at 1M) costs less than reading the groupvals row
-// from a read connection's cold cache (21 µs).
+// storedAttrs returns the attrs rows and groupvals value of a stored
+// finding, which the writer derived from its document as this does.
+// Deriving both again (12 µs a finding at 1M) cost less than reading the
+// groupvals row alone did from a read connection's cold cache (21 µs), when
+// it had a table of its own.
 func storedAttrs(b *base) ([]attr, []byte, error) {
 	old, attrs, err := columnValues(b.stored.Doc)
 	return attrs, old.groups, err
@@ -630,7 +630,7 @@ func (w *writer) write(ctx context.Context, kr keyRef, kh, sid int64, p *planned
 			return errors.New("sqlite: scope not created")
 		}
 		res, err := w.st.ins.ExecContext(ctx, sid, kr.k.Account, kr.k.ProductARN, kr.k.ID,
-			hot.updatedAt, hot.severity, hot.workflow, hot.recordState, pa.UnixNano(), custom, retain, w.ver, nullable(last), kh)
+			hot.updatedAt, hot.severity, hot.workflow, hot.recordState, pa.UnixNano(), custom, retain, w.ver, nullable(last), kh, hot.groups)
 		if err != nil {
 			return err
 		}
@@ -645,16 +645,13 @@ func (w *writer) write(ctx context.Context, kr keyRef, kh, sid int64, p *planned
 				return err
 			}
 		}
-		if err := w.noteGroupWrite(ctx, rid, sid, kr.k, hot, nil, true); err != nil {
-			return err
-		}
 	} else {
 		set, args := updateSet(p.base.cols, hot, retain)
 		upd, err := w.st.update(ctx, set)
 		if err != nil {
 			return err
 		}
-		args = append(args, pa.UnixNano(), custom, w.ver, nullable(last), rid)
+		args = append(args, pa.UnixNano(), custom, w.ver, nullable(last), hot.groups, rid)
 		if _, err := upd.ExecContext(ctx, args...); err != nil {
 			return err
 		}
@@ -681,10 +678,8 @@ func (w *writer) write(ctx context.Context, kr keyRef, kh, sid int64, p *planned
 				}
 			}
 		}
-		if err := w.noteGroupWrite(ctx, rid, sid, kr.k, hot, p.oldGroups, false); err != nil {
-			return err
-		}
 	}
+	w.noteGroupWrite(rid, sid, kr.k, hot)
 	for i, h := range p.history {
 		seq := first + int64(i)
 		t := h.updateTime

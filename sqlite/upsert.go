@@ -27,7 +27,6 @@ var attrPaths = map[string]int{
 // stmts are the writer's prepared statements, reused for every finding.
 type stmts struct {
 	sel, ins, insDoc, updDoc, insAttr, delAttr, insHist, addUsage, saveSeq, saveVer *sql.Stmt
-	putGroups                                                                       *sql.Stmt
 	addEvent                                                                        *sql.Stmt
 	// upd holds the UPDATEs of findings rows by the set of indexed
 	// columns they set, prepared when first needed.
@@ -44,8 +43,8 @@ func prepare(ctx context.Context, c *sql.Conn) (*stmts, error) {
 		}
 	}
 	p(&st.sel, `SELECT `+baseCols+` FROM findings f`+baseJoin+` WHERE f.rid = ?`)
-	p(&st.ins, `INSERT INTO findings (sid, account, product_arn, id, updated_at, severity_label, workflow_status, record_state, processed_at, customized, retain_at, version, last_seq, kh)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	p(&st.ins, `INSERT INTO findings (sid, account, product_arn, id, updated_at, severity_label, workflow_status, record_state, processed_at, customized, retain_at, version, last_seq, kh, groupvals)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	p(&st.insDoc, `INSERT INTO docs (rid, doc) VALUES (?, ?)`)
 	p(&st.updDoc, `UPDATE docs SET doc = ? WHERE rid = ?`)
 	p(&st.insAttr, `INSERT OR IGNORE INTO attrs (field, value, rid) VALUES (?, ?, ?)`)
@@ -55,7 +54,6 @@ func prepare(ctx context.Context, c *sql.Conn) (*stmts, error) {
 		ON CONFLICT DO UPDATE SET findings = findings + excluded.findings`)
 	p(&st.saveSeq, `UPDATE sequences SET value = ? WHERE name = 'history'`)
 	p(&st.saveVer, `UPDATE sequences SET value = ? WHERE name = 'version'`)
-	p(&st.putGroups, `INSERT INTO groupvals (rid, v) VALUES (?, ?) ON CONFLICT (rid) DO UPDATE SET v = excluded.v`)
 	p(&st.addEvent, `INSERT INTO events (key, id, at, body) VALUES (?, ?, ?, ?)`)
 	if err != nil {
 		st.close()
@@ -65,7 +63,7 @@ func prepare(ctx context.Context, c *sql.Conn) (*stmts, error) {
 }
 
 func (st *stmts) close() {
-	all := []*sql.Stmt{st.sel, st.ins, st.insDoc, st.updDoc, st.insAttr, st.delAttr, st.insHist, st.addUsage, st.saveSeq, st.saveVer, st.putGroups, st.addEvent}
+	all := []*sql.Stmt{st.sel, st.ins, st.insDoc, st.updDoc, st.insAttr, st.delAttr, st.insHist, st.addUsage, st.saveSeq, st.saveVer, st.addEvent}
 	for _, s := range append(all, st.upd[:]...) {
 		if s != nil {
 			s.Close()
@@ -132,7 +130,9 @@ func archived(state any) bool {
 
 // update returns the UPDATE of a findings row that sets the columns of set
 // (arguments first, in bit order) and then processed_at, customized,
-// version and last_seq, WHERE rid is the last argument.
+// version, last_seq and groupvals, WHERE rid is the last argument. No index
+// holds the last five, and the row is rewritten anyway, so setting them
+// unchanged costs nothing.
 func (st *stmts) update(ctx context.Context, set colSet) (*sql.Stmt, error) {
 	if s := st.upd[set]; s != nil {
 		return s, nil
@@ -144,7 +144,7 @@ func (st *stmts) update(ctx context.Context, set colSet) (*sql.Stmt, error) {
 			q.WriteString(col + " = ?, ")
 		}
 	}
-	q.WriteString("processed_at = ?, customized = ?, version = ?, last_seq = ? WHERE rid = ?")
+	q.WriteString("processed_at = ?, customized = ?, version = ?, last_seq = ?, groupvals = ? WHERE rid = ?")
 	s, err := st.conn.PrepareContext(ctx, q.String())
 	if err != nil {
 		return nil, err
@@ -238,7 +238,7 @@ func columnsOf(ob asff.Object) (hot, []attr) {
 
 // prepareChange is prepare1 for ch, the change of a finding whose columns
 // were was (the key's earlier change in the same request) or else those
-// stored in b, with attrs and groupvals oldAttrs and oldGroups. When ch
+// stored in b, with attrs rows and groupvals value oldAttrs and oldGroups. When ch
 // tells which members it set (Change.Edit), the columns of the members it
 // did not set are kept, and those of the members it set are read from the
 // document it split already; a BatchUpdateFindings of a hundred findings
@@ -266,7 +266,7 @@ func prepareChange(ch *muster.Change, b *base, was *prepared, oldAttrs []attr, o
 			// No column holds them.
 		default:
 			// Any other member may be behind a column, an attrs row or
-			// the groupvals row.
+			// the groupvals value.
 			out.hot, out.attrs = columnsOf(e.Object)
 			return out
 		}
@@ -334,7 +334,7 @@ func retainAt(h hot, processed time.Time) int64 {
 type hot struct {
 	updatedAt                       any
 	severity, workflow, recordState any
-	// groups is the finding's groupvals row (encodeGroupVals).
+	// groups is the finding's groupvals value (encodeGroupVals).
 	groups []byte
 }
 
