@@ -52,6 +52,8 @@ type base struct {
 	// cols are the row's indexed columns as stored, so that a write
 	// sets only those that change (see updateSet).
 	cols rowCols
+	// groups is the row's groupvals value; nil if NULL.
+	groups []byte
 }
 
 // rowCols are the indexed columns of a findings row: nil is NULL.
@@ -60,11 +62,9 @@ type rowCols struct {
 }
 
 // baseCols are the columns a base is read from, after the key (readBases)
-// or by rid (writer.stored), from findings f joined by baseJoin. The
-// finding's groupvals value is not read: it is what its document gives (see
-// storedAttrs).
+// or by rid (writer.stored), from findings f joined by baseJoin.
 const (
-	baseCols = "f.version, f.last_seq, f.processed_at, f.customized, f.updated_at, f.severity_label, f.workflow_status, f.record_state, d.doc"
+	baseCols = "f.version, f.last_seq, f.processed_at, f.customized, f.updated_at, f.severity_label, f.workflow_status, f.record_state, f.groupvals, d.doc"
 	baseJoin = " LEFT JOIN docs d ON d.rid = f.rid"
 )
 
@@ -79,18 +79,18 @@ type baseRow struct {
 	version, processed, custom int64
 	last                       sql.NullInt64
 	cols                       rowCols
-	doc                        []byte
+	groups, doc                []byte
 }
 
 // dest returns where Scan puts baseCols.
 func (r *baseRow) dest() []any {
 	return []any{&r.version, &r.last, &r.processed, &r.custom,
-		&r.cols.updatedAt, &r.cols.severity, &r.cols.workflow, &r.cols.recordState, &r.doc}
+		&r.cols.updatedAt, &r.cols.severity, &r.cols.workflow, &r.cols.recordState, &r.groups, &r.doc}
 }
 
 // base is the row's base: the finding stored at rid under kr.
 func (r *baseRow) base(kr keyRef, rid int64) *base {
-	return &base{rid: rid, version: r.version, lastSeq: r.last.Int64, cols: r.cols, stored: &muster.Finding{
+	return &base{rid: rid, version: r.version, lastSeq: r.last.Int64, cols: r.cols, groups: r.groups, stored: &muster.Finding{
 		Region: kr.sk.region, FindingKey: kr.k, Doc: r.doc,
 		ProcessedAt: time.Unix(0, r.processed).UTC(), Customized: asff.Customized(r.custom),
 	}}
@@ -103,8 +103,10 @@ type planned struct {
 	// processed is its ProcessedAt as the store records it.
 	out       prepared
 	processed time.Time
-	oldAttrs  []attr // attribute rows of the stored finding
-	oldGroups []byte // groupvals value of the stored finding
+	// oldAttrs are the attribute rows of the stored finding, derived
+	// (oldRead) only when a change does not keep them.
+	oldAttrs []attr
+	oldRead  bool
 	// history to append, oldest first: a key given twice in one request
 	// records both changes.
 	history []histRow
@@ -188,18 +190,19 @@ func (r *request) decide(bases []*base, only []bool, plans []*planned, results [
 		var was *prepared
 		if p == nil {
 			p = &planned{base: b}
-			if b.stored != nil {
-				if p.oldAttrs, p.oldGroups, err = storedAttrs(b); err != nil {
-					return fmt.Errorf("sqlite: stored finding %s: %w", b.stored.ID, err)
-				}
-			}
 			plans[ki] = p
 		} else {
 			prev := p.out
 			was = &prev
 		}
-		if p.out = prepareChange(ch, b, was, p.oldAttrs, p.oldGroups); p.out.err != nil {
+		if p.out = prepareChange(ch, b, was); p.out.err != nil {
 			return p.out.err
+		}
+		if !p.out.keepAttrs && b.stored != nil && !p.oldRead {
+			if p.oldAttrs, err = storedAttrs(b); err != nil {
+				return fmt.Errorf("sqlite: stored finding %s: %w", b.stored.ID, err)
+			}
+			p.oldRead = true
 		}
 		p.processed = processedAt(out)
 		if h := ch.History; h != nil {
@@ -218,14 +221,13 @@ func (r *request) decide(bases []*base, only []bool, plans []*planned, results [
 	return nil
 }
 
-// storedAttrs returns the attrs rows and groupvals value of a stored
-// finding, which the writer derived from its document as this does.
-// Deriving both again (12 µs a finding at 1M) cost less than reading the
-// groupvals row alone did from a read connection's cold cache (21 µs), when
-// it had a table of its own.
-func storedAttrs(b *base) ([]attr, []byte, error) {
-	old, attrs, err := columnValues(b.stored.Doc)
-	return attrs, old.groups, err
+// storedAttrs returns the attrs rows of a stored finding, which the writer
+// derived from its document as this does. Deriving them again (12 µs a
+// finding at 1M) costs less than reading them from a read connection's
+// cold cache.
+func storedAttrs(b *base) ([]attr, error) {
+	_, attrs, err := columnValues(b.stored.Doc)
+	return attrs, err
 }
 
 // plan decides r from a read of its keys on the read pool, unless the
@@ -600,6 +602,32 @@ type usageKey struct {
 	account, region, productARN string
 }
 
+// rewriteAttrs replaces the attrs rows old of the finding under rid with
+// new, deleting and inserting only those that differ.
+func (w *writer) rewriteAttrs(ctx context.Context, rid int64, old, new []attr) error {
+	keep := make(map[attr]bool, len(new))
+	for _, a := range new {
+		keep[a] = true
+	}
+	had := make(map[attr]bool, len(old))
+	for _, a := range old {
+		had[a] = true
+		if !keep[a] {
+			if _, err := w.st.delAttr.ExecContext(ctx, a.field, a.value, rid); err != nil {
+				return err
+			}
+		}
+	}
+	for _, a := range new {
+		if !had[a] {
+			if _, err := w.st.insAttr.ExecContext(ctx, a.field, a.value, rid); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // nullable is n, or NULL for 0.
 func nullable(n int64) any {
 	if n == 0 {
@@ -658,24 +686,9 @@ func (w *writer) write(ctx context.Context, kr keyRef, kh, sid int64, p *planned
 		if _, err := w.st.updDoc.ExecContext(ctx, out.Doc, rid); err != nil {
 			return err
 		}
-		keep := make(map[attr]bool, len(p.out.attrs))
-		for _, a := range p.out.attrs {
-			keep[a] = true
-		}
-		had := make(map[attr]bool, len(p.oldAttrs))
-		for _, a := range p.oldAttrs {
-			had[a] = true
-			if !keep[a] {
-				if _, err := w.st.delAttr.ExecContext(ctx, a.field, a.value, rid); err != nil {
-					return err
-				}
-			}
-		}
-		for _, a := range p.out.attrs {
-			if !had[a] {
-				if _, err := w.st.insAttr.ExecContext(ctx, a.field, a.value, rid); err != nil {
-					return err
-				}
+		if !p.out.keepAttrs {
+			if err := w.rewriteAttrs(ctx, rid, p.oldAttrs, p.out.attrs); err != nil {
+				return err
 			}
 		}
 	}

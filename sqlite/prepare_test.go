@@ -51,11 +51,18 @@ func TestPrepareChange(t *testing.T) {
 		if stored.err != nil {
 			t.Fatalf("%s: %v", cf.Key(), stored.err)
 		}
-		b := &base{rid: 1, stored: &muster.Finding{Doc: doc},
+		b := &base{rid: 1, stored: &muster.Finding{Doc: doc}, groups: stored.hot.groups,
 			cols: rowCols{updatedAt: stored.hot.updatedAt, severity: bytesOf(stored.hot.severity), workflow: stored.hot.workflow, recordState: stored.hot.recordState}}
-		oldAttrs, oldGroups, err := storedAttrs(b)
+		oldAttrs, err := storedAttrs(b)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// Kept attrs rows are the stored ones.
+		resolve := func(p prepared) prepared {
+			if p.keepAttrs {
+				p.attrs = oldAttrs
+			}
+			return p
 		}
 		for name, u := range updates {
 			a, err := u.Apply(doc, 0, now)
@@ -63,10 +70,18 @@ func TestPrepareChange(t *testing.T) {
 				continue // the update does not apply to this finding
 			}
 			ch := &muster.Change{Finding: &muster.Finding{Doc: a.Doc}, Edit: a.Edit()}
-			got, want := prepareChange(ch, b, nil, oldAttrs, oldGroups), prepare1(ch.Finding)
-			same(t, cf.Key()+" "+name, got, want)
-			if sameAttrs(got.attrs, oldAttrs) && len(oldAttrs) > 0 {
+			got, want := prepareChange(ch, b, nil), prepare1(ch.Finding)
+			same(t, cf.Key()+" "+name, resolve(got), want)
+			if got.keepAttrs && len(oldAttrs) > 0 {
 				kept++
+			}
+			// A stored row without its groupvals value is parsed again.
+			nb := *b
+			nb.groups = nil
+			if p := prepareChange(ch, &nb, nil); p.keepAttrs {
+				t.Fatalf("%s %s: attrs kept for a row without groupvals", cf.Key(), name)
+			} else {
+				same(t, cf.Key()+" "+name+" without groupvals", p, want)
 			}
 			// A second change of the same finding starts from the first.
 			triage := updates["triage"]
@@ -75,7 +90,7 @@ func TestPrepareChange(t *testing.T) {
 				continue
 			}
 			ch2 := &muster.Change{Finding: &muster.Finding{Doc: a2.Doc}, Edit: a2.Edit()}
-			same(t, cf.Key()+" "+name+" then triage", prepareChange(ch2, b, &got, oldAttrs, oldGroups), prepare1(ch2.Finding))
+			same(t, cf.Key()+" "+name+" then triage", resolve(prepareChange(ch2, b, &got)), prepare1(ch2.Finding))
 		}
 	}
 	if kept == 0 {
@@ -96,7 +111,7 @@ func same(t *testing.T, what string, got, want prepared) {
 }
 
 // sameAttrs compares attrs rows as the writer keeps them, whatever their
-// order: the groupvals row lists them by field, a document in its order.
+// order: the groupvals value lists them by field, a document in its order.
 func sameAttrs(a, b []attr) bool {
 	byFieldValue := func(x, y attr) int {
 		if x.field != y.field {

@@ -185,7 +185,10 @@ type prepared struct {
 	f     *muster.Finding
 	hot   hot
 	attrs []attr
-	err   error
+	// keepAttrs is set when the finding's attrs rows are the stored ones,
+	// which prepareChange then neither derives nor lists in attrs.
+	keepAttrs bool
+	err       error
 }
 
 func prepare1(f *muster.Finding) prepared {
@@ -238,23 +241,24 @@ func columnsOf(ob asff.Object) (hot, []attr) {
 
 // prepareChange is prepare1 for ch, the change of a finding whose columns
 // were was (the key's earlier change in the same request) or else those
-// stored in b, with attrs rows and groupvals value oldAttrs and oldGroups. When ch
-// tells which members it set (Change.Edit), the columns of the members it
-// did not set are kept, and those of the members it set are read from the
-// document it split already; a BatchUpdateFindings of a hundred findings
-// spent a third of deciding on splitting them again.
-func prepareChange(ch *muster.Change, b *base, was *prepared, oldAttrs []attr, oldGroups []byte) prepared {
+// stored in b. When ch tells which members it set (Change.Edit), the
+// columns of the members it did not set are kept, the attrs rows too
+// (keepAttrs), and those of the members it set are read from the document
+// it split already: a BatchUpdateFindings of a hundred findings spent a
+// third of deciding on splitting them again, and a fifth on deriving the
+// stored attrs rows.
+func prepareChange(ch *muster.Change, b *base, was *prepared) prepared {
 	e := ch.Edit
-	if e == nil || (was == nil && b.stored == nil) {
+	if e == nil || (was == nil && (b.stored == nil || b.groups == nil)) {
 		return prepare1(ch.Finding)
 	}
 	out := prepared{f: ch.Finding}
 	if was != nil {
-		out.hot, out.attrs = was.hot, was.attrs
+		out.hot, out.attrs, out.keepAttrs = was.hot, was.attrs, was.keepAttrs
 	} else {
 		c := b.cols
-		out.hot = hot{updatedAt: c.updatedAt, severity: textCol(c.severity), workflow: textCol(c.workflow), recordState: textCol(c.recordState), groups: oldGroups}
-		out.attrs = oldAttrs
+		out.hot = hot{updatedAt: c.updatedAt, severity: textCol(c.severity), workflow: textCol(c.workflow), recordState: textCol(c.recordState), groups: b.groups}
+		out.keepAttrs = true
 	}
 	for _, name := range e.Set {
 		switch name {
@@ -268,6 +272,7 @@ func prepareChange(ch *muster.Change, b *base, was *prepared, oldAttrs []attr, o
 			// Any other member may be behind a column, an attrs row or
 			// the groupvals value.
 			out.hot, out.attrs = columnsOf(e.Object)
+			out.keepAttrs = false
 			return out
 		}
 	}
