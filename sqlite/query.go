@@ -195,10 +195,10 @@ func (db *DB) planHint(ctx context.Context, sid int64, q muster.FindingQuery) (h
 			continue
 		}
 		b := &builder{}
-		probe := "SELECT count(*) FROM (SELECT 1 FROM findings f INDEXED BY " + index + " WHERE f.sid = " + b.arg(sid) +
-			" AND " + b.stringPred(filter.Equals, columns[c.Field.Path], c.Strings[0].Value) + " LIMIT " + b.arg(db.cfg.sortLimit) + ")"
-		var n int
-		if err := db.rdb.QueryRowContext(ctx, probe, b.args...).Scan(&n); err != nil {
+		sub := "SELECT 1 FROM findings f INDEXED BY " + index + " WHERE f.sid = " + b.arg(sid) +
+			" AND " + b.stringPred(filter.Equals, columns[c.Field.Path], c.Strings[0].Value)
+		n, err := db.countUpTo(ctx, b, sub, db.cfg.sortLimit)
+		if err != nil {
 			return "", -1, err
 		}
 		if n < db.cfg.sortLimit {
@@ -228,8 +228,15 @@ func (db *DB) probeAttrs(ctx context.Context, field int, c *filter.Condition) (i
 	if len(subs) == 0 {
 		return -1, nil
 	}
+	return db.countUpTo(ctx, b, strings.Join(subs, " UNION ALL "), db.cfg.probeLimit)
+}
+
+// countUpTo counts the rows of the query sub, whose arguments b holds, up
+// to limit: enough to tell a selective filter from another without
+// reading all of the other's index entries.
+func (db *DB) countUpTo(ctx context.Context, b *builder, sub string, limit int) (int, error) {
 	var n int
-	err := db.rdb.QueryRowContext(ctx, "SELECT count(*) FROM ("+strings.Join(subs, " UNION ALL ")+" LIMIT "+b.arg(db.cfg.probeLimit)+")", b.args...).Scan(&n)
+	err := db.rdb.QueryRowContext(ctx, "SELECT count(*) FROM ("+sub+" LIMIT "+b.arg(limit)+")", b.args...).Scan(&n)
 	return n, err
 }
 

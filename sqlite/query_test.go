@@ -12,10 +12,10 @@ import (
 	"github.com/muster-hub/muster/storetest"
 )
 
-// TestStoreWalks runs the differential query test again with the planner's limits at
-// zero, so that every listing in UpdatedAt order walks findings_updated:
-// the default limits start the suite's small corpus from the attrs and
-// label indexes instead.
+// TestStoreWalks runs the differential query test again with the
+// planner's limits at zero, so that every listing in UpdatedAt order walks
+// findings_updated: the default limits start the suite's small corpus from
+// the attrs and label indexes instead.
 func TestStoreWalks(t *testing.T) {
 	storetest.RunDifferential(t, func(t *testing.T) muster.Store {
 		db := openTemp(t)
