@@ -448,7 +448,11 @@ func jsonPath(members []string) string {
 func (b *builder) source(path string, asMap bool) source {
 	b.needDoc = true
 	var src source
-	x := "d.doc"
+	// As TEXT, because SQLite's JSON functions keep a statement's recent
+	// text arguments parsed and find them again by content, but parse a
+	// BLOB argument on every call, and a typed value makes two of them
+	// (json_type, json_extract), a sort or a cursor several more.
+	x := "CAST(d.doc AS TEXT)"
 	var members []string
 	steps := strings.Split(path, ".")
 	for i, s := range steps {
