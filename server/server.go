@@ -94,7 +94,17 @@ func Open(o Options) (*Server, error) {
 	}
 	writes := newWriteMetrics()
 	store, err := sqlite.Open(filepath.Join(o.DataDir, "muster.db"),
-		sqlite.WithWriteObserver(writes.observe), sqlite.WithCheckpointObserver(writes.observeCheckpoint))
+		sqlite.WithWriteObserver(writes.observe), sqlite.WithCheckpointObserver(writes.observeCheckpoint),
+		sqlite.WithMigrationObserver(func(name string, took time.Duration) {
+			// A new store takes every migration in milliseconds; a large
+			// one may take seconds before the server listens, which the
+			// operator should see.
+			level := slog.LevelDebug
+			if took >= time.Second {
+				level = slog.LevelInfo
+			}
+			o.Logger.Log(context.Background(), level, "store migrated", "migration", name, "took", took.Round(time.Millisecond))
+		}))
 	if err != nil {
 		return nil, err
 	}

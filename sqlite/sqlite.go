@@ -49,6 +49,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"runtime"
 	"slices"
 	"sort"
@@ -99,7 +100,9 @@ type config struct {
 	analyzeEvery int
 	observe      func(WriteStats)
 	observeCkpt  func(CheckpointStats)
-	walLimit     int64 // frames; see writer.run
+	// observeMigration, if set, is told of each migration applied.
+	observeMigration func(name string, took time.Duration)
+	walLimit         int64 // frames; see writer.run
 	// ckptEvery is how often the checkpointer runs; afterPass, if set,
 	// is called after each of its passes (for tests).
 	ckptEvery time.Duration
@@ -169,6 +172,14 @@ type CheckpointStats struct {
 // runs itself; f runs on the writer's goroutine and must be quick.
 func WithCheckpointObserver(f func(CheckpointStats)) Option {
 	return func(c *config) { c.observeCkpt = f }
+}
+
+// WithMigrationObserver has f called after each migration Open applies,
+// with the migration's file name and how long it took: on a large store a
+// migration that rewrites an index or a table takes seconds, during which
+// Open does not return.
+func WithMigrationObserver(f func(name string, took time.Duration)) Option {
+	return func(c *config) { c.observeMigration = f }
 }
 
 // WithBusyTimeout sets how long a connection waits for a lock held by another
@@ -246,7 +257,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	opened = append(opened, wconn.Close)
-	if err := migrate(ctx, wconn); err != nil {
+	if err := migrate(ctx, wconn, cfg.observeMigration); err != nil {
 		undo()
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
@@ -348,8 +359,9 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 }
 
 // migrate applies the embedded migrations that schema_migrations does not
-// list, in name order, each in its own transaction.
-func migrate(ctx context.Context, conn *sql.Conn) error {
+// list, in name order, each in its own transaction, and tells observe, if
+// set, of each one applied.
+func migrate(ctx context.Context, conn *sql.Conn, observe func(string, time.Duration)) error {
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return err
@@ -360,37 +372,44 @@ func migrate(ctx context.Context, conn *sql.Conn) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := migrateOne(ctx, conn, name); err != nil {
+		start := time.Now()
+		applied, err := migrateOne(ctx, conn, name)
+		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
+		}
+		if applied && observe != nil {
+			observe(path.Base(name), time.Since(start))
 		}
 	}
 	return nil
 }
 
-func migrateOne(ctx context.Context, conn *sql.Conn, name string) error {
+// migrateOne applies the migration name unless schema_migrations lists it,
+// and reports whether it did.
+func migrateOne(ctx context.Context, conn *sql.Conn, name string) (bool, error) {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback()
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
-		return err
+		return false, err
 	}
 	if n > 0 {
-		return nil
+		return false, nil
 	}
 	body, err := fs.ReadFile(migrations, name)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, time.Now().Unix()); err != nil {
-		return err
+		return false, err
 	}
-	return tx.Commit()
+	return true, tx.Commit()
 }
 
 // sids returns the scope ids of accounts in region that have findings, in

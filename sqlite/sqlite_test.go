@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -88,6 +90,44 @@ func TestOpenFails(t *testing.T) {
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) muster.Store { return openTemp(t) })
+}
+
+// TestMigrationObserver: Open tells the observer of every migration it
+// applies to a new store, in order, and of none when the store has them.
+func TestMigrationObserver(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "muster.db")
+	var got []string
+	observe := WithMigrationObserver(func(name string, took time.Duration) {
+		if took <= 0 {
+			t.Errorf("%s took %v", name, took)
+		}
+		got = append(got, name)
+	})
+	db, err := Open(path, observe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		want[i] = strings.TrimPrefix(want[i], "migrations/")
+	}
+	if !slices.Equal(got, want) || len(want) < 9 {
+		t.Fatalf("applied %v; want %v", got, want)
+	}
+	got = nil
+	if db, err = Open(path, observe); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if len(got) != 0 {
+		t.Errorf("reopening applied %v", got)
+	}
 }
 
 func TestReopen(t *testing.T) {
