@@ -657,15 +657,9 @@ func testDifferential(t *testing.T, s muster.Store) {
 	}
 }
 
-// labels are values of the label fields a store may index apart, for
-// queries that a planner may start from those indexes.
-var labels = map[string][]string{
-	"SeverityLabel":  {"INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"},
-	"WorkflowStatus": {"NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED"},
-}
-
-// withLabel sets one label field of the filters raw to an EQUALS of one
-// value, which random filters rarely are.
+// withLabel sets one label field of the filters raw, which a store may
+// index apart, to an EQUALS of one value the corpus draws from: random
+// filters rarely are.
 func withLabel(r *rand.Rand, raw []byte) []byte {
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
@@ -681,7 +675,7 @@ func withLabel(r *rand.Rand, raw []byte) []byte {
 		slices.Sort(keys)
 		delete(m, keys[r.IntN(len(keys))])
 	}
-	m[name] = []any{map[string]any{"Comparison": "EQUALS", "Value": pick(r, labels[name])}}
+	m[name] = []any{map[string]any{"Comparison": "EQUALS", "Value": pick(r, filtertest.StringPool(name))}}
 	b, err := json.Marshal(m)
 	if err != nil {
 		panic(err)

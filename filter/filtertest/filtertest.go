@@ -328,6 +328,17 @@ func wrongValue(r *rand.Rand, in *fieldInfo) any {
 	return nil
 }
 
+// StringPool returns the values RandomDoc draws the String filter field
+// name from (its enum in the model, for an enum), or nil for another field.
+func StringPool(name string) []string {
+	for _, in := range infos {
+		if in.Name == name && in.Type == filter.String {
+			return in.strings
+		}
+	}
+	return nil
+}
+
 // KeyOf returns the key of a finding from RandomDoc.
 func KeyOf(doc filter.Doc) filter.Key {
 	s := func(k string) string { v, _ := doc[k].(string); return v }
