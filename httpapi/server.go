@@ -248,17 +248,16 @@ func (s *Server) authenticate(r *http.Request) (hub.Caller, []byte, error) {
 	return caller, body, err
 }
 
-// members returns a lookup of the top-level string members of a bound
+// members returns a lookup of the top-level members of a bound
 // input, decoded only if asked: open mode never asks.
-func members(in jsontext.Value) func(string) string {
+func members(in jsontext.Value) func(string) any {
 	var m map[string]any
-	return func(name string) string {
+	return func(name string) any {
 		if m == nil {
 			m = map[string]any{}
 			_ = json.Unmarshal(in, &m)
 		}
-		v, _ := m[name].(string)
-		return v
+		return m[name]
 	}
 }
 

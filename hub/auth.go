@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,17 +16,17 @@ import (
 // knows which resource each Security Hub operation is authorized on: the
 // resource its input names (a product, a subscription, an insight, an
 // action target, a tagged resource), or else the caller's hub. member
-// returns a top-level string member of the operation's input, "" when
-// absent. BatchImportFindings is authorized per finding by
-// BatchImportFindings itself, since its resource is each finding's
-// product.
-func (s *Service) Authorize(c Caller, operation string, member func(name string) string) error {
+// returns a top-level member of the operation's input as encoding/json
+// decodes it into an any, nil when absent. BatchImportFindings is
+// authorized per finding by BatchImportFindings itself, since its resource
+// is each finding's product.
+func (s *Service) Authorize(c Caller, operation string, member func(name string) any) error {
 	if c.Unrestricted || operation == "BatchImportFindings" {
 		return nil
 	}
 	resource := c.Scope().HubARN()
 	for _, name := range resourceMembers {
-		if v := member(name); strings.HasPrefix(v, "arn:") {
+		if v, _ := member(name).(string); strings.HasPrefix(v, "arn:") {
 			resource = v
 			break
 		}
@@ -37,7 +38,66 @@ func (s *Service) Authorize(c Caller, operation string, member func(name string)
 	if parts := strings.SplitN(resource, ":", 6); len(parts) == 6 && parts[4] != "" && parts[4] != c.Account && !strings.HasPrefix(parts[5], "product/") {
 		return denied(c, action, resource)
 	}
-	return s.authorize(c, action, resource, nil)
+	var keys map[string][]string
+	if operation == "BatchUpdateFindings" {
+		keys = syntaxPathKeys(member)
+	}
+	return s.authorize(c, action, resource, keys)
+}
+
+// updateMembers are the members of a BatchUpdateFindings request that
+// change findings, each of which IAM policies can restrict by its
+// securityhub:ASFFSyntaxPath condition keys.
+var updateMembers = []string{
+	"Confidence", "Criticality", "Note", "RelatedFindings", "Severity",
+	"Types", "UserDefinedFields", "VerificationState", "Workflow",
+}
+
+// syntaxPathKeys returns the securityhub:ASFFSyntaxPath/<path> condition
+// keys of a BatchUpdateFindings request, with which a policy denies (or
+// allows only) updates of a field or to a value, as AWS's guide to
+// configuring access to BatchUpdateFindings describes: a Null condition on
+// a field's key denies any update of it, a StringEquals one setting it to
+// a value. A scalar's key holds its value as text; an array's values, or
+// the members of its objects, are the values of one key (so ForAnyValue
+// conditions see each of Types); an object's key holds its member names,
+// so that a Null condition on Note, Severity or UserDefinedFields
+// matches whichever members the request sets, and each member has its
+// own key (UserDefinedFields.<name> holds that field's value).
+func syntaxPathKeys(member func(name string) any) map[string][]string {
+	keys := map[string][]string{}
+	var add func(path string, v any)
+	add = func(path string, v any) {
+		k := "securityhub:ASFFSyntaxPath/" + path
+		switch v := v.(type) {
+		case string:
+			keys[k] = append(keys[k], v)
+		case float64:
+			keys[k] = append(keys[k], strconv.FormatFloat(v, 'f', -1, 64))
+		case bool:
+			keys[k] = append(keys[k], strconv.FormatBool(v))
+		case []any:
+			for _, e := range v {
+				add(path, e)
+			}
+		case map[string]any:
+			names := make([]string, 0, len(v))
+			for name := range v {
+				names = append(names, name)
+			}
+			slices.Sort(names)
+			keys[k] = append(keys[k], names...)
+			for _, name := range names {
+				add(path+"."+name, v[name])
+			}
+		}
+	}
+	for _, name := range updateMembers {
+		if v := member(name); v != nil {
+			add(name, v)
+		}
+	}
+	return keys
 }
 
 // resourceMembers are the input members that name the resource an
