@@ -248,12 +248,7 @@ func Merge(stored, incoming []byte, c Customized) (Merged, error) {
 		}
 	}
 	if reopened(s, in) {
-		wf := in.object("Workflow")
-		if st := wf.str("Status"); st == "NOTIFIED" || st == "RESOLVED" {
-			wf.setString("Status", "NEW")
-			in.setObject("Workflow", wf)
-			in.setString("WorkflowState", "NEW")
-		}
+		reopen(in)
 	}
 	// Diffing the split documents rather than the bytes spares splitting
 	// both again: nearly half the CPU time of merging a re-import.
@@ -307,6 +302,16 @@ func reopened(old, cur *object) bool {
 	}
 	oc, cc := old.object("Compliance").str("Status"), cur.object("Compliance").str("Status")
 	return oc == "PASSED" && (cc == "FAILED" || cc == "WARNING" || cc == "NOT_AVAILABLE")
+}
+
+// reopen sets a NOTIFIED or RESOLVED workflow back to NEW.
+func reopen(d *object) {
+	wf := d.object("Workflow")
+	if st := wf.str("Status"); st == "NOTIFIED" || st == "RESOLVED" {
+		wf.setString("Status", "NEW")
+		d.setObject("Workflow", wf)
+		d.setString("WorkflowState", "NEW")
+	}
 }
 
 // Fields decodes a stored finding for the filter engine.

@@ -281,7 +281,10 @@ func (s *SeverityUpdate) apply(d *object) error {
 // stored finding doc: a non-nil note replaces Note and a non-empty
 // recordState sets RecordState. Unlike BatchUpdateFindings it sets neither
 // ProcessedAt nor UpdatedAt. The note is marked LegacyNote in the returned
-// set because the provider's next import replaces it.
+// set because the provider's next import replaces it. Setting an ARCHIVED
+// finding ACTIVE sets a NOTIFIED or RESOLVED workflow back to NEW, as a
+// provider's import does: AWS documents the reset for any change of the
+// record state from ARCHIVED to ACTIVE.
 func ApplyLegacy(doc []byte, c Customized, note *NoteUpdate, recordState string, now time.Time) ([]byte, Customized, error) {
 	d, err := splitObject(doc)
 	if err != nil {
@@ -292,6 +295,9 @@ func ApplyLegacy(doc []byte, c Customized, note *NoteUpdate, recordState string,
 		c |= LegacyNote
 	}
 	if recordState != "" {
+		if recordState == "ACTIVE" && d.str("RecordState") == "ARCHIVED" {
+			reopen(d)
+		}
 		d.setString("RecordState", recordState)
 	}
 	return d.bytes(), c, nil

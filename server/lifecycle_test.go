@@ -525,6 +525,29 @@ func TestUpdateFindingsLegacy(t *testing.T) {
 	if out, err := c.GetFindingHistory(ctx, &securityhub.GetFindingHistoryInput{FindingIdentifier: &id}); err != nil || len(out.Records) != 1 {
 		t.Errorf("history after UpdateFindings: %d records (%v), want only the creation", len(out.Records), err)
 	}
+	// Setting an archived finding ACTIVE again reopens its workflow, as
+	// AWS documents for any change of RecordState from ARCHIVED to ACTIVE;
+	// a finding that was not archived keeps its status.
+	resolved := []types.AwsSecurityFindingIdentifier{ident(acct, "l003"), ident(acct, "l002")}
+	if _, err := c.BatchUpdateFindings(ctx, &securityhub.BatchUpdateFindingsInput{FindingIdentifiers: resolved, Workflow: &types.WorkflowUpdate{Status: types.WorkflowStatusResolved}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.UpdateFindings(ctx, &securityhub.UpdateFindingsInput{
+		Filters: &types.AwsSecurityFindingFilters{Id: []types.StringFilter{
+			{Comparison: types.StringFilterComparisonEquals, Value: aws.String("l003")},
+			{Comparison: types.StringFilterComparisonEquals, Value: aws.String("l002")},
+		}},
+		RecordState: types.RecordStateActive,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := getOne(t, c, "l003"); f.RecordState != types.RecordStateActive || f.Workflow.Status != types.WorkflowStatusNew || f.WorkflowState != types.WorkflowStateNew {
+		t.Errorf("l003 set ACTIVE again: %s, workflow %s (%s), want NEW", f.RecordState, f.Workflow.Status, f.WorkflowState)
+	}
+	if f := getOne(t, c, "l002"); f.Workflow.Status != types.WorkflowStatusResolved {
+		t.Errorf("l002, never archived, workflow %s, want RESOLVED", f.Workflow.Status)
+	}
 	// The provider's next import replaces the legacy note and its RecordState.
 	sdkImport(t, c, at("2024-02-01T00:00:00Z", strings.Replace(finding(acct, "us-east-1", "l001"), `"Label":"HIGH"`, `"Label":"LOW"`, 1)))
 	if f := getOne(t, c, "l001"); f.Note != nil || f.RecordState != types.RecordStateActive {
