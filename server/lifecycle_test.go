@@ -237,6 +237,56 @@ func TestBatchUpdateFindingsBadInput(t *testing.T) {
 	}
 }
 
+// TestBatchUpdateFindingsPerFinding: an update that would make one
+// finding invalid leaves that finding alone and reports InvalidInput for
+// it, while the others are updated; identifiers that name no finding of
+// the caller (another product, another account's product) are
+// FindingNotFound.
+func TestBatchUpdateFindingsPerFinding(t *testing.T) {
+	_, _, c := lifecycleHub(t)
+	ctx := context.Background()
+	var udf []string
+	for i := range 45 {
+		udf = append(udf, fmt.Sprintf(`"k%02d":"v"`, i))
+	}
+	sdkImport(t, c, finding(acct, "us-east-1", "full", `"UserDefinedFields":{`+strings.Join(udf, ",")+`}`), finding(acct, "us-east-1", "few"))
+	add := map[string]string{}
+	for i := range 10 {
+		add[fmt.Sprintf("new%d", i)] = "x"
+	}
+	out, err := c.BatchUpdateFindings(ctx, &securityhub.BatchUpdateFindingsInput{
+		FindingIdentifiers: []types.AwsSecurityFindingIdentifier{
+			ident(acct, "full"), ident(acct, "few"),
+			{Id: aws.String("few"), ProductArn: aws.String("arn:aws:securityhub:us-east-1::product/aws/guardduty")},
+			ident("222222222222", "few"),
+		},
+		UserDefinedFields: add,
+		Workflow:          &types.WorkflowUpdate{Status: types.WorkflowStatusNotified},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.ProcessedFindings) != 1 || aws.ToString(out.ProcessedFindings[0].Id) != "few" || aws.ToString(out.ProcessedFindings[0].ProductArn) != productARN(acct) {
+		t.Errorf("processed %+v, want only few", out.ProcessedFindings)
+	}
+	got := map[string]string{}
+	for _, u := range out.UnprocessedFindings {
+		got[aws.ToString(u.FindingIdentifier.ProductArn)+" "+aws.ToString(u.FindingIdentifier.Id)] = aws.ToString(u.ErrorCode) + ": " + aws.ToString(u.ErrorMessage)
+	}
+	if len(got) != 3 ||
+		!strings.HasPrefix(got[productARN(acct)+" full"], "InvalidInput: Invalid Input") ||
+		got["arn:aws:securityhub:us-east-1::product/aws/guardduty few"] != "FindingNotFound: Finding Not Found" ||
+		got[productARN("222222222222")+" few"] != "FindingNotFound: Finding Not Found" {
+		t.Errorf("unprocessed %q", got)
+	}
+	if f := getOne(t, c, "full"); len(f.UserDefinedFields) != 45 || f.Workflow.Status != types.WorkflowStatusNew {
+		t.Errorf("refused finding changed: %d user fields, workflow %s", len(f.UserDefinedFields), f.Workflow.Status)
+	}
+	if f := getOne(t, c, "few"); len(f.UserDefinedFields) != 10 || f.Workflow.Status != types.WorkflowStatusNotified {
+		t.Errorf("few: %d user fields, workflow %s", len(f.UserDefinedFields), f.Workflow.Status)
+	}
+}
+
 // TestBatchUpdateFindingSizeExceeded: an update that would take a finding
 // past 240 KB leaves it as it was and reports FindingSizeExceeded, while
 // the same update of a smaller finding goes through.
@@ -310,13 +360,18 @@ func TestBatchUpdateFindingSizeExceeded(t *testing.T) {
 func TestReimportOwnership(t *testing.T) {
 	_, _, c := lifecycleHub(t)
 	ctx := context.Background()
-	sdkImport(t, c, finding(acct, "us-east-1", "o", `"Confidence":10`, `"UserDefinedFields":{"provider":"set"}`))
+	sdkImport(t, c, finding(acct, "us-east-1", "o", `"Confidence":10`, `"Criticality":10`, `"VerificationState":"UNKNOWN"`, `"UserDefinedFields":{"provider":"set"}`))
 
-	// The customer takes over Severity and Types, and triages.
+	// The customer takes over Severity, Types, Criticality and
+	// RelatedFindings, and triages.
+	related := []types.RelatedFinding{{Id: aws.String("other"), ProductArn: aws.String(productARN(acct))}}
 	_, err := c.BatchUpdateFindings(ctx, &securityhub.BatchUpdateFindingsInput{
 		FindingIdentifiers: []types.AwsSecurityFindingIdentifier{ident(acct, "o")},
 		Severity:           &types.SeverityUpdate{Label: types.SeverityLabelLow},
 		Types:              []string{"Unusual Behaviors"},
+		Criticality:        aws.Int32(90),
+		RelatedFindings:    related,
+		VerificationState:  types.VerificationStateBenignPositive,
 		Workflow:           &types.WorkflowUpdate{Status: types.WorkflowStatusSuppressed},
 		Note:               &types.NoteUpdate{Text: aws.String("accepted risk"), UpdatedBy: aws.String("bob")},
 	})
@@ -326,7 +381,8 @@ func TestReimportOwnership(t *testing.T) {
 	// The provider re-imports with new top-level values; Confidence comes
 	// through FindingProviderFields only.
 	raw := at("2024-02-01T00:00:00Z", finding(acct, "us-east-1", "o",
-		`"FindingProviderFields":{"Confidence":70,"Severity":{"Label":"CRITICAL","Original":"9.8"},"Types":["Effects/Data Exposure"]}`,
+		`"FindingProviderFields":{"Confidence":70,"Criticality":30,"RelatedFindings":[{"Id":"provider-related","ProductArn":"`+productARN(acct)+`"}],"Severity":{"Label":"CRITICAL","Original":"9.8"},"Types":["Effects/Data Exposure"]}`,
+		`"Criticality":40`, `"VerificationState":"TRUE_POSITIVE"`,
 		`"Workflow":{"Status":"NEW"}`, `"Note":{"Text":"provider note","UpdatedBy":"scanner","UpdatedAt":"2024-02-01T00:00:00Z"}`,
 		`"UserDefinedFields":{"provider":"changed"}`))
 	raw = strings.Replace(raw, `"Title":"title"`, `"Title":"provider title"`, 1)
@@ -347,6 +403,14 @@ func TestReimportOwnership(t *testing.T) {
 		t.Errorf("FindingProviderFields.Types %v", fpf.Types)
 	case aws.ToInt32(f.Confidence) != 70 || aws.ToInt32(fpf.Confidence) != 70:
 		t.Errorf("confidence %d / provider %d: not customized, so the top level follows FindingProviderFields", aws.ToInt32(f.Confidence), aws.ToInt32(fpf.Confidence))
+	case aws.ToInt32(f.Criticality) != 90 || aws.ToInt32(fpf.Criticality) != 30:
+		t.Errorf("criticality %d / provider %d, want the customer's 90 and the provider's 30", aws.ToInt32(f.Criticality), aws.ToInt32(fpf.Criticality))
+	case len(f.RelatedFindings) != 1 || aws.ToString(f.RelatedFindings[0].Id) != "other":
+		t.Errorf("top-level related findings %+v: the customer set them", f.RelatedFindings)
+	case len(fpf.RelatedFindings) != 1 || aws.ToString(fpf.RelatedFindings[0].Id) != "provider-related":
+		t.Errorf("FindingProviderFields.RelatedFindings %+v", fpf.RelatedFindings)
+	case f.VerificationState != types.VerificationStateBenignPositive:
+		t.Errorf("verification state %s: the customer owns it", f.VerificationState)
 	case f.Workflow.Status != types.WorkflowStatusSuppressed || aws.ToString(f.Note.Text) != "accepted risk" || f.UserDefinedFields["provider"] != "set":
 		t.Errorf("customer fields changed by re-import: workflow %s note %q fields %v", f.Workflow.Status, aws.ToString(f.Note.Text), f.UserDefinedFields)
 	}
