@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -81,11 +82,7 @@ func syntaxPathKeys(member func(name string) any) map[string][]string {
 				add(path, e)
 			}
 		case map[string]any:
-			names := make([]string, 0, len(v))
-			for name := range v {
-				names = append(names, name)
-			}
-			slices.Sort(names)
+			names := slices.Sorted(maps.Keys(v))
 			keys[k] = append(keys[k], names...)
 			for _, name := range names {
 				add(path+"."+name, v[name])
