@@ -31,13 +31,17 @@ type modelFinding struct {
 	// Provider's values (FindingProviderFields) and the top level.
 	provSeverity, severity string
 	provTypes, typ         []string
-	provConf, conf         int // -1: absent
+	provNum, num           [2]int // of numFields; -1: absent
 	customSev, customTypes bool
-	customConf             bool
+	customNum              [2]bool
 	workflow, note, verify string
 	udf                    map[string]string
 	history                []modelRecord
 }
+
+// numFields are the mirrored members with an integer value, which the
+// model treats alike.
+var numFields = [2]string{"Confidence", "Criticality"}
 
 type modelRecord struct {
 	source  types.FindingHistoryUpdateSourceType
@@ -56,8 +60,8 @@ type importOp struct {
 	sevViaFPF  bool
 	typ        []string
 	typeViaFPF bool
-	conf       int // -1 absent
-	confViaFPF bool
+	num        [2]int // of numFields; -1 absent
+	numViaFPF  [2]bool
 	workflow   string // what the provider sends; kept only on creation
 }
 
@@ -82,15 +86,17 @@ func (m *ownModel) imp(op importOp) {
 		f.workflow = "NEW"
 	}
 	f.updatedAt, f.title, f.recordSt, f.compliance = op.updatedAt, op.title, op.recordSt, op.compliance
-	f.provSeverity, f.provTypes, f.provConf = op.severity, op.typ, op.conf
+	f.provSeverity, f.provTypes, f.provNum = op.severity, op.typ, op.num
 	if !f.customSev {
 		f.severity = op.severity
 	}
 	if !f.customTypes {
 		f.typ = op.typ
 	}
-	if !f.customConf {
-		f.conf = op.conf
+	for i := range numFields {
+		if !f.customNum[i] {
+			f.num[i] = op.num[i]
+		}
 	}
 }
 
@@ -99,7 +105,7 @@ type updateOp struct {
 	ids      []string
 	severity string
 	typ      []string
-	conf     int // -1 absent
+	num      [2]int // of numFields; -1 absent
 	workflow string
 	note     string
 	verify   string
@@ -129,12 +135,15 @@ func (m *ownModel) update(op updateOp) (processed []string) {
 			}
 			f.typ, f.customTypes = op.typ, true
 		}
-		if op.conf >= 0 {
-			changed = changed || !f.customConf
-			if f.conf != op.conf {
-				fields = append(fields, "Confidence")
+		for i, name := range numFields {
+			if op.num[i] < 0 {
+				continue
 			}
-			f.conf, f.customConf = op.conf, true
+			changed = changed || !f.customNum[i]
+			if f.num[i] != op.num[i] {
+				fields = append(fields, name)
+			}
+			f.num[i], f.customNum[i] = op.num[i], true
 		}
 		if op.workflow != "" && f.workflow != op.workflow {
 			fields = append(fields, "Workflow.Status")
@@ -185,9 +194,11 @@ func genImport(r *rand.Rand, id string, day int) importOp {
 		sevViaFPF:  r.IntN(2) == 0,
 		typ:        []string{pick(r, "Effects/Data Exposure", "TTPs/Discovery", "Unusual Behaviors/User")},
 		typeViaFPF: r.IntN(2) == 0,
-		conf:       pick(r, -1, 10, 50, 90),
-		confViaFPF: r.IntN(2) == 0,
 		workflow:   pick(r, "", "", "NOTIFIED"),
+	}
+	for i := range numFields {
+		op.num[i] = pick(r, -1, 10, 50, 90)
+		op.numViaFPF[i] = r.IntN(2) == 0
 	}
 	return op
 }
@@ -207,11 +218,13 @@ func (op importOp) json(account string) string {
 	if op.typeViaFPF {
 		fpf = append(fpf, `"Types":["`+op.typ[0]+`"]`)
 	}
-	if op.conf >= 0 {
-		if op.confViaFPF {
-			fpf = append(fpf, fmt.Sprintf(`"Confidence":%d`, op.conf))
-		} else {
-			extra = append(extra, fmt.Sprintf(`"Confidence":%d`, op.conf))
+	for i, name := range numFields {
+		switch {
+		case op.num[i] < 0:
+		case op.numViaFPF[i]:
+			fpf = append(fpf, fmt.Sprintf(`"%s":%d`, name, op.num[i]))
+		default:
+			extra = append(extra, fmt.Sprintf(`"%s":%d`, name, op.num[i]))
 		}
 	}
 	if len(fpf) > 0 {
@@ -235,7 +248,7 @@ func (op importOp) json(account string) string {
 }
 
 func genUpdate(r *rand.Rand, ids []string) updateOp {
-	op := updateOp{conf: -1}
+	op := updateOp{num: [2]int{-1, -1}}
 	for _, id := range ids {
 		if r.IntN(3) == 0 {
 			op.ids = append(op.ids, id)
@@ -244,15 +257,17 @@ func genUpdate(r *rand.Rand, ids []string) updateOp {
 	if len(op.ids) == 0 {
 		op.ids = []string{ids[r.IntN(len(ids))]}
 	}
-	for op.severity == "" && op.typ == nil && op.conf < 0 && op.workflow == "" && op.note == "" && op.verify == "" && op.udfKey == "" {
+	for op.severity == "" && op.typ == nil && op.num == [2]int{-1, -1} && op.workflow == "" && op.note == "" && op.verify == "" && op.udfKey == "" {
 		if r.IntN(3) == 0 {
 			op.severity = pick(r, "LOW", "MEDIUM", "HIGH", "CRITICAL", "INFORMATIONAL")
 		}
 		if r.IntN(4) == 0 {
 			op.typ = []string{pick(r, "TTPs/Discovery", "Unusual Behaviors/User", "Sensitive Data Identifications/PII")}
 		}
-		if r.IntN(4) == 0 {
-			op.conf = pick(r, 0, 20, 100)
+		for i := range numFields {
+			if r.IntN(4) == 0 {
+				op.num[i] = pick(r, 0, 20, 100)
+			}
 		}
 		if r.IntN(2) == 0 {
 			op.workflow = pick(r, "NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED")
@@ -279,8 +294,11 @@ func (op updateOp) input() *securityhub.BatchUpdateFindingsInput {
 		in.Severity = &types.SeverityUpdate{Label: types.SeverityLabel(op.severity)}
 	}
 	in.Types = op.typ
-	if op.conf >= 0 {
-		in.Confidence = aws.Int32(int32(op.conf))
+	if op.num[0] >= 0 {
+		in.Confidence = aws.Int32(int32(op.num[0]))
+	}
+	if op.num[1] >= 0 {
+		in.Criticality = aws.Int32(int32(op.num[1]))
 	}
 	if op.workflow != "" {
 		in.Workflow = &types.WorkflowUpdate{Status: types.WorkflowStatus(op.workflow)}
@@ -376,7 +394,7 @@ func ownershipRun(t *testing.T, seed uint64, steps int) {
 	for _, id := range slices.Sorted(maps.Keys(m.findings)) {
 		want, got := m.findings[id], found[id]
 		fpf := got.FindingProviderFields
-		conf := func(p *int32) int {
+		num := func(p *int32) int {
 			if p == nil {
 				return -1
 			}
@@ -405,8 +423,10 @@ func ownershipRun(t *testing.T, seed uint64, steps int) {
 			{"FindingProviderFields.Severity.Label", string(fpf.Severity.Label), want.provSeverity},
 			{"Types", strings.Join(got.Types, ","), strings.Join(want.typ, ",")},
 			{"FindingProviderFields.Types", strings.Join(fpf.Types, ","), strings.Join(want.provTypes, ",")},
-			{"Confidence", conf(got.Confidence), want.conf},
-			{"FindingProviderFields.Confidence", conf(fpf.Confidence), want.provConf},
+			{"Confidence", num(got.Confidence), want.num[0]},
+			{"FindingProviderFields.Confidence", num(fpf.Confidence), want.provNum[0]},
+			{"Criticality", num(got.Criticality), want.num[1]},
+			{"FindingProviderFields.Criticality", num(fpf.Criticality), want.provNum[1]},
 			{"Workflow.Status", string(got.Workflow.Status), want.workflow},
 			{"Note.Text", note, want.note},
 			{"VerificationState", string(got.VerificationState), want.verify},
@@ -438,7 +458,7 @@ func ownershipRun(t *testing.T, seed uint64, steps int) {
 					fail("finding %s record %d: no update of %s in %s", id, i, fld, show(gr))
 				}
 			}
-			for _, fld := range []string{"Severity.Label", "Types", "Confidence", "Workflow.Status", "Note", "Note.Text", "VerificationState"} {
+			for _, fld := range []string{"Severity.Label", "Types", "Confidence", "Criticality", "Workflow.Status", "Note", "Note.Text", "VerificationState"} {
 				if have[fld] && !slices.Contains(wr.fields, fld) {
 					fail("finding %s record %d: update of %s that the model did not change", id, i, fld)
 				}
